@@ -1,0 +1,84 @@
+"""Authentication of (Company ID, User ID, password), and the lockout answer."""
+
+from django.contrib.auth.backends import ModelBackend
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from billers.models import Company, User
+
+
+def login_key(company_id: str | None, user_id: str | None) -> str:
+    """The name a login attempt is counted under: ``COMPANY/user`` or the staff user id."""
+    user_id = (user_id or "").strip()
+    company_id = (company_id or "").strip().upper()
+    return f"{company_id}/{user_id}" if company_id else user_id
+
+
+def axes_username(request, credentials) -> str:
+    """Lockouts count per (Company ID, User ID), whether or not such a user exists."""
+    source = credentials or (request.POST if request is not None else {})
+    if "username" in source:  # Django admin's form: bank staff only
+        return login_key(None, source.get("username"))
+    return login_key(source.get("company_id"), source.get("user_id"))
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    from billers.forms import LoginForm
+
+    form = LoginForm(request=request, data=request.POST or None)
+    form.errors.clear()
+    return render(
+        request,
+        "billers/login.html",
+        {"form": form, "locked_out": True, "lockout_message": lockout_message()},
+        status=429,
+    )
+
+
+def lockout_message() -> str:
+    return _(
+        "Too many failed sign-in attempts. Sign-in for this user is locked for 15 minutes."
+    )
+
+
+class CompanyUserBackend(ModelBackend):
+    """Company users sign in with Company ID + User ID; bank staff with their User ID alone."""
+
+    def authenticate(self, request, company_id=None, user_id=None, password=None, username=None, **kwargs):
+        if password is None:
+            return None
+        if username is not None:  # Django admin login form
+            company_id, user_id = None, username
+        if not user_id:
+            return None
+        user = self._find(company_id, user_id)
+        if user is None:
+            # Hash anyway so an unknown user takes as long as a known one.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+    def _find(self, company_id, user_id):
+        lookup = User.objects.select_related("company")
+        company_id = (company_id or "").strip().upper()
+        try:
+            if company_id:
+                return lookup.get(company__company_id=company_id, user_id=user_id.strip())
+            return lookup.get(company__isnull=True, user_id=user_id.strip())
+        except User.DoesNotExist:
+            return None
+
+    def user_can_authenticate(self, user):
+        if not super().user_can_authenticate(user):
+            return False
+        return user.company_id is None or user.company.status == Company.Status.ACTIVE
+
+    def get_user(self, user_id):
+        try:
+            user = User.objects.select_related("company").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        # A disabled user, or one of a suspended company, loses every session at once.
+        return user if self.user_can_authenticate(user) else None

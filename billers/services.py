@@ -1,0 +1,170 @@
+"""Writes of the billers app: company users, their roles, two-factor, company settings."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from billers.models import Company, Role, User
+from kopra.audit import audit_record
+
+ROLE_FIELDS = {
+    Role.ADMIN: "is_admin",
+    Role.MAKER: "is_maker",
+    Role.APPROVER: "is_approver",
+    Role.VIEWER: "is_viewer",
+}
+
+
+def _role_flags(roles) -> dict[str, bool]:
+    roles = set(roles)
+    unknown = roles - set(ROLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown role: %(role)s") % {"role": ", ".join(sorted(unknown))})
+    if not roles:
+        raise ValidationError(_("Choose at least one role."))
+    return {field: role in roles for role, field in ROLE_FIELDS.items()}
+
+
+def _roles_text(user: User) -> str:
+    return ", ".join(sorted(user.roles)) or "-"
+
+
+def _ensure_admin_remains(company: Company, *, leaving: User) -> None:
+    others = User.objects.filter(company=company, is_admin=True, is_active=True).exclude(pk=leaving.pk)
+    if not others.exists():
+        raise ValidationError(_("The company must keep at least one active admin."))
+
+
+@transaction.atomic
+def user_create(
+    *, company: Company, actor: User | None, user_id: str, full_name: str, password: str,
+    roles, email: str = "", request=None,
+) -> User:
+    """Creates a company user with ``roles``; the password must pass the validators."""
+    if User.objects.filter(company=company, user_id=user_id).exists():
+        raise ValidationError({"user_id": _("User ID %(user_id)s is already taken.") % {"user_id": user_id}})
+    user = User(company=company, user_id=user_id, full_name=full_name, email=email, **_role_flags(roles))
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(
+        action="user.created", actor=actor, company=company, request=request, obj=user,
+        sentence=f"{actor or 'system'} created user {user} with roles {_roles_text(user)}",
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: User, full_name: str, email: str, roles, request=None) -> User:
+    """Changes a user's name, email and roles; the last active admin keeps the admin role."""
+    before = _roles_text(user)
+    flags = _role_flags(roles)
+    if user.is_admin and not flags["is_admin"]:
+        _ensure_admin_remains(user.company, leaving=user)
+    for field, value in flags.items():
+        setattr(user, field, value)
+    user.full_name, user.email = full_name, email
+    user.full_clean(exclude=["password"])
+    user.save()
+    after = _roles_text(user)
+    sentence = f"{actor} updated user {user}"
+    if before != after:
+        sentence += f": roles {before} → {after}"
+    audit_record(action="user.updated", actor=actor, company=user.company, request=request, obj=user,
+                 sentence=sentence, details={"roles_before": before, "roles_after": after})
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, actor: User, active: bool, request=None) -> User:
+    """Enables or disables a user; a disabled user's sessions stop working at once."""
+    if not active:
+        if user.pk == actor.pk:
+            raise ValidationError(_("You cannot disable yourself."))
+        if user.is_admin:
+            _ensure_admin_remains(user.company, leaving=user)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    verb = "enabled" if active else "disabled"
+    audit_record(action=f"user.{verb}", actor=actor, company=user.company, request=request, obj=user,
+                 sentence=f"{actor} {verb} user {user}")
+    return user
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, actor: User, password: str, request=None) -> User:
+    """Sets a new password; the user's open sessions end (their auth hash changes)."""
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(action="user.password_reset", actor=actor, company=user.company, request=request,
+                 obj=user, sentence=f"{actor} reset the password of {user}")
+    return user
+
+
+@transaction.atomic
+def user_reset_two_factor(*, user: User, actor: User, request=None) -> None:
+    """Removes the user's authenticator; they enrol a new one at their next sign-in."""
+    TOTPDevice.objects.filter(user=user).delete()
+    audit_record(action="user.two_factor_reset", actor=actor, company=user.company, request=request,
+                 obj=user, sentence=f"{actor} reset two-factor sign-in of {user}")
+
+
+@transaction.atomic
+def company_settings_update(*, company: Company, actor: User, changes: dict, request=None) -> Company:
+    """Applies approval and sign-in settings; each change is audited with before and after."""
+    allowed = {"require_two_factor", "approval_for_upload", "approval_for_api",
+               "approval_for_topup", "approval_for_stop"}
+    diffs = {}
+    for field, value in changes.items():
+        if field not in allowed:
+            raise ValidationError(_("%(field)s cannot be changed here.") % {"field": field})
+        if getattr(company, field) != value:
+            diffs[field] = {"before": getattr(company, field), "after": value}
+            setattr(company, field, value)
+    if diffs:
+        company.save(update_fields=list(diffs))
+        described = "; ".join(
+            f"{Company._meta.get_field(f).verbose_name}: {d['before']} → {d['after']}" for f, d in diffs.items()
+        )
+        audit_record(action="company.settings_changed", actor=actor, company=company, request=request,
+                     obj=company, sentence=f"{actor} changed company settings: {described}", details=diffs)
+    return company
+
+
+def totp_device_for_enrolment(user: User) -> TOTPDevice:
+    """The user's unconfirmed authenticator, made on first need, to show as a QR code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def totp_verify(*, user: User, code: str, enrolling: bool = False) -> TOTPDevice | None:
+    """The device that accepts ``code``; a code already used is refused (django-otp keeps last_t)."""
+    devices = TOTPDevice.objects.filter(user=user, confirmed=not enrolling)
+    for device in devices:
+        allowed, _details = device.verify_is_allowed()
+        if not allowed:
+            continue
+        if device.verify_token(code):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+            return device
+    return None
+
+
+def user_has_authenticator(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remembers the user's language for their next sign-in."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

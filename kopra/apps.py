@@ -1,0 +1,15 @@
+from django.contrib.admin import apps as admin_apps
+from django.apps import AppConfig
+
+
+class KopraConfig(AppConfig):
+    name = "kopra"
+    verbose_name = "Kopra platform"
+    default = True
+
+
+class KopraAdminConfig(admin_apps.AdminConfig):
+    """Django admin for bank staff, behind a one-time code."""
+
+    default = False
+    default_site = "kopra.admin_site.KopraAdminSite"

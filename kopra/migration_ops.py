@@ -1,0 +1,61 @@
+"""A migration operation that makes a table append-only in the database itself."""
+
+from django.db.migrations.operations.base import Operation
+
+
+class MakeAppendOnly(Operation):
+    """Refuses UPDATE and DELETE on ``model_name``'s table with triggers.
+
+    PostgreSQL and SQLite both get triggers, so the protection holds on the embedded
+    default too. (PostgreSQL's TRUNCATE bypasses row triggers; production also revokes
+    it from the application role, see the README's Operations section.)
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, model_name: str):
+        self.model_name = model_name
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _table(self, app_label, to_state):
+        return to_state.apps.get_model(app_label, self.model_name)._meta.db_table
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table = self._table(app_label, to_state)
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"""
+                CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+                BEGIN
+                    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+                END;
+                $$ LANGUAGE plpgsql;
+            """, None)  # no params: the % signs belong to plpgsql
+            schema_editor.execute(f"""
+                CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+            """)
+        elif vendor == "sqlite":
+            for op in ("UPDATE", "DELETE"):
+                schema_editor.execute(f"""
+                    CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+                    BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END;
+                """)
+        else:
+            raise NotImplementedError(f"No append-only guard for {vendor}.")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        table = self._table(app_label, from_state)
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table};")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_append_only();")
+        elif vendor == "sqlite":
+            for op in ("update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op};")
+
+    def describe(self):
+        return f"Make {self.model_name} append-only"

@@ -1,0 +1,73 @@
+"""Request ids: one per request (or taken from a trusted ``X-Request-ID``), carried into
+log lines, audit rows and the Celery tasks the request queues."""
+
+import contextvars
+import logging
+import re
+import uuid
+
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+HEADER = "X-Request-ID"
+
+
+def current_request_id() -> str:
+    """The id of the request or task being served, ``-`` outside both."""
+    return request_id_var.get()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Tags the request with an id, echoes it in the response, and clears it afterwards."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get(HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response[HEADER] = request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every log record so both formats can print it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+@before_task_publish.connect
+def _stamp_task_with_request_id(headers=None, **kwargs):
+    if headers is not None and "request_id" not in headers:
+        headers["request_id"] = request_id_var.get()
+
+
+_task_tokens: dict[str, contextvars.Token] = {}
+
+
+@task_prerun.connect
+def _adopt_request_id(task_id=None, task=None, **kwargs):
+    request_id = getattr(task.request, "request_id", None) or f"task-{task_id}"
+    _task_tokens[task_id] = request_id_var.set(request_id)
+
+
+@task_postrun.connect
+def _drop_request_id(task_id=None, **kwargs):
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)

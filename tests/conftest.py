@@ -1,0 +1,119 @@
+"""Shared fixtures: fast settings, eager tasks, servers that CI must have, signed-in clients."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+from django.db import connection
+
+from kopra.celery import app as celery_app
+
+# In CI (`.ci/run`) a test that needs one of these fails when it is missing; on a
+# developer's machine it is skipped with a message saying what to start.
+REQUIRED_SERVICES = {s for s in os.environ.get("KOPRA_REQUIRE_SERVICES", "").split(",") if s}
+
+
+def missing_service(name: str, hint: str):
+    message = f"needs {name}: {hint}"
+    if name in REQUIRED_SERVICES:
+        pytest.fail(f"{message} (required in this run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_settings(settings):
+    # Argon2 is the production hasher (tests/billers prove it); MD5 keeps the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(request):
+    """Tasks run in the test's own process unless the test is about the real broker."""
+    if request.node.get_closest_marker("real_broker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _servers_for_markers(request):
+    if request.node.get_closest_marker("postgres"):
+        from django.conf import settings
+
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            missing_service("postgres", "run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
+
+
+def redis_url_or_skip() -> str:
+    url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        missing_service("redis", "run with REDIS_URL=redis://127.0.0.1:6379/1 and a Redis server")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        missing_service("redis", f"{url} does not answer ({exc}); start redis-server")
+    return url
+
+
+@pytest.fixture
+def redis_url():
+    return redis_url_or_skip()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis server of the test's own, on a free port, that the test may stop."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing_service("redis", "install redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    for _ in range(50):
+        try:
+            client.ping()
+            break
+        except redis.RedisError:
+            time.sleep(0.1)
+    yield {"url": f"redis://127.0.0.1:{port}/0", "process": process}
+    process.kill()
+    process.wait()
+
+
+def database_url_of_test_db() -> str:
+    """A DATABASE_URL a child process can use to reach the test database."""
+    data = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{data['NAME']}"
+    auth = data["USER"] + (f":{data['PASSWORD']}" if data.get("PASSWORD") else "")
+    return f"postgres://{auth}@{data['HOST'] or '127.0.0.1'}:{data['PORT'] or 5432}/{data['NAME']}"
+
+
+@pytest.fixture
+def unique():
+    return uuid.uuid4().hex[:8]
