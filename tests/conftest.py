@@ -117,3 +117,52 @@ def database_url_of_test_db() -> str:
 @pytest.fixture
 def unique():
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def company(db):
+    from tests.factories import CompanyFactory
+
+    return CompanyFactory(company_id="ACME01", name="PT Acme Air")
+
+
+@pytest.fixture
+def other_company(db):
+    from tests.factories import CompanyFactory
+
+    return CompanyFactory(company_id="OTHER02", name="PT Other Gas")
+
+
+def sign_in(client, user):
+    """Signs ``user`` in as the console does, one-time code included."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.factories import authenticator
+
+    client.force_login(user, backend="billers.auth.CompanyUserBackend")
+    if user.needs_two_factor:
+        device = authenticator(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session["kopra_login_at"] = int(time.time())
+        session.save()
+    return client
+
+
+@pytest.fixture
+def company_admin(company):
+    from tests.factories import UserFactory
+
+    return UserFactory(company=company, user_id="boss", is_admin=True, is_maker=False)
+
+
+@pytest.fixture
+def admin_client(client, company_admin):
+    return sign_in(client, company_admin)
+
+
+@pytest.fixture
+def client_factory():
+    from django.test import Client
+
+    return Client

@@ -1,0 +1,104 @@
+"""Every route, enumerated from the URL map: guarded, and blind to other companies.
+
+A new console page that forgets its guard, or reads a row without the company scope,
+fails here without anyone having to remember to write a test for it.
+"""
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import sign_in
+from tests.factories import UserFactory, authenticator
+
+pytestmark = pytest.mark.django_db
+
+# Routes anyone may reach, each for a reason.
+PUBLIC = {
+    "healthz", "readyz",  # probes
+    "login", "login_otp", "logout",  # signing in and out
+    "set_language", "javascript-catalog",  # before and after sign-in alike
+}
+
+
+def all_routes():
+    """(name, pattern string, callback, converters) for every route outside the admin."""
+    found = []
+
+    def walk(patterns, prefix="", converters=None):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            conv = {**(converters or {}), **getattr(entry.pattern, "converters", {})}
+            if isinstance(entry, URLResolver):
+                if route.startswith("admin/"):
+                    continue
+                walk(entry.url_patterns, route, conv)
+            elif isinstance(entry, URLPattern):
+                found.append((entry.name, route, entry.callback, conv))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def route_path(route: str, values: dict) -> str:
+    import re
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+
+def company_rows(company) -> str:
+    """Everything company-owned, serialised, to prove nothing changed."""
+    dumps = []
+    for model in apps.get_models():
+        if any(f.name == "company" for f in model._meta.get_fields()) and model._meta.label != "kopra.AuditEvent":
+            dumps.append(serializers.serialize("json", model._default_manager.filter(company=company)))
+    return "\n".join(dumps)
+
+
+def test_every_console_route_is_guarded_by_the_company_scope():
+    unguarded = [
+        name for name, route, callback, _ in all_routes()
+        if name not in PUBLIC and not hasattr(callback, "company_roles") and not getattr(callback, "tenant_api", False)
+    ]
+    assert unguarded == []
+
+
+def test_every_guarded_route_sends_a_stranger_to_the_login_page(client):
+    for name, route, callback, converters in all_routes():
+        if name in PUBLIC:
+            continue
+        path = route_path(route, {key: 1 for key in converters})
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            if getattr(callback, "tenant_api", False):
+                assert response.status_code == 401, (method, path)
+            else:
+                assert response.status_code in (302, 405), (method, path, response.status_code)
+                if response.status_code == 302:
+                    assert response["Location"].startswith("/login/"), (method, path)
+
+
+def test_company_b_can_neither_read_nor_change_anything_of_company_a(client, company, other_company):
+    a_users = [UserFactory(company=company, user_id=f"a{i}", is_admin=i == 0) for i in range(3)]
+    for user in a_users:
+        authenticator(user)
+    b_admin = UserFactory(company=other_company, user_id="b-admin", is_admin=True, is_maker=True,
+                          is_approver=True, is_viewer=True)
+    sign_in(client, b_admin)
+    a_ids = sorted({row.pk for row in a_users})
+    before = company_rows(company)
+
+    checked = 0
+    for name, route, callback, converters in all_routes():
+        if name in PUBLIC or not converters:
+            continue
+        for pk in a_ids:
+            path = route_path(route, {key: pk for key in converters})
+            for method in ("get", "post"):
+                response = getattr(client, method)(path, {"active": "0", "password": "Takeover-Pass-99",
+                                                          "full_name": "pwned", "roles": ["viewer"]})
+                assert response.status_code in (404, 405), (method, path, response.status_code)
+                checked += 1
+    assert checked > 0
+    assert company_rows(company) == before, "company A's rows changed"
