@@ -27,7 +27,7 @@ seed: migrate
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Starting web, worker and beat. Console: $(KOPRA_BASE_URL)/  Admin: $(KOPRA_BASE_URL)/admin/  (Ctrl-C stops all)"
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho start --no-prefix 2>/dev/null || PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho start
+	PATH="$(abspath $(VENV))/bin:$$PATH" exec $(VENV)/bin/honcho start
 
 ## Run the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL point at them).
 test: install
