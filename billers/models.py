@@ -1,4 +1,4 @@
-"""Companies (the tenants) and the people who sign in for them."""
+"""Companies (the tenants), the people who sign in for them, and their biller codes."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from kopra.tenancy import TenantModel
 
 company_id_validator = RegexValidator(
     r"^[A-Z0-9]{3,20}$", _("Use 3 to 20 capital letters or digits, e.g. DEMO01.")
@@ -141,3 +143,164 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def needs_two_factor(self) -> bool:
         return self.company_id is None or self.company.require_two_factor
+
+
+# --- Bank-side master data: collection accounts and the MBC biller-code registry ------
+
+account_number_validator = RegexValidator(
+    r"^\d{13}$", _("A Mandiri account number has 13 digits.")
+)
+biller_code_validator = RegexValidator(r"^\d{5}$", _("A biller code has 5 digits, e.g. 89123."))
+
+
+class CollectionAccount(TenantModel):
+    """A company's Mandiri Bill Collection account: where its billers' payments land."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+
+    account_number = models.CharField(
+        _("account number"), max_length=13, unique=True, validators=[account_number_validator]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("collection account")
+        verbose_name_plural = _("collection accounts")
+        ordering = ["account_number"]
+
+    def __str__(self) -> str:
+        return f"{self.account_number} ({self.currency})"
+
+
+class BillerCode(TenantModel):
+    """One code of the MBC biller-code registry, kept by the bank.
+
+    That the collection account belongs to the same company is checked in ``clean()``
+    (admin) and by the registration service, which refuses a mismatch with the reason.
+    """
+
+    class PaymentMechanism(models.TextChoices):
+        CLOSED = "closed", _("Closed (exact amount)")
+        OPEN = "open", _("Open (any amount)")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+
+    code = models.CharField(_("biller code"), max_length=5, unique=True, validators=[biller_code_validator])
+    name = models.CharField(_("name"), max_length=120)
+    collection_account = models.ForeignKey(
+        CollectionAccount, on_delete=models.PROTECT, related_name="biller_codes",
+        verbose_name=_("collection account"),
+    )
+    payment_mechanism = models.CharField(
+        _("payment mechanism"), max_length=8, choices=PaymentMechanism, default=PaymentMechanism.CLOSED
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("biller code")
+        verbose_name_plural = _("biller codes (MBC registry)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.company_id and self.collection_account_id and self.collection_account.company_id != self.company_id:
+            raise ValidationError(
+                {"collection_account": _("The collection account belongs to another company.")}
+            )
+
+
+class Registration(TenantModel):
+    """A company's Bill Reminder registration of one of its biller codes."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        STOPPED = "stopped", _("Stopped")
+
+    biller_code = models.OneToOneField(
+        BillerCode, on_delete=models.PROTECT, related_name="registration", verbose_name=_("biller code")
+    )
+    status = models.CharField(_("service status"), max_length=8, choices=Status, default=Status.ACTIVE)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    registered_by = models.ForeignKey(
+        "billers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("registered by"),
+    )
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    low_quota_threshold = models.PositiveIntegerField(
+        _("low-quota warning below"), default=100,
+        help_text=_("The console warns when the available quota falls below this many pushes."),
+    )
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["biller_code__code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def code(self) -> str:
+        return self.biller_code.code
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class ServiceChangeRequest(TenantModel):
+    """A maker's request to stop or resume the service of one registered code.
+
+    Applied at once where the company needs no approver; otherwise it waits for an
+    approver who is not the maker. At most one request per code waits at a time.
+    """
+
+    class Action(models.TextChoices):
+        STOP = "stop", _("Stop service")
+        RESUME = "resume", _("Resume service")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="change_requests", verbose_name=_("biller code")
+    )
+    action = models.CharField(_("action"), max_length=8, choices=Action)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        "billers.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        "billers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stop/resume request")
+        verbose_name_plural = _("stop/resume requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration"], condition=Q(status="pending"), name="one_pending_change_per_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.registration_id} ({self.status})"

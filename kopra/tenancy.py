@@ -8,7 +8,6 @@ so it is answered exactly like a missing one (404).
 
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.shortcuts import get_object_or_404
@@ -59,6 +58,10 @@ def company_view(*roles: str):
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
+            # Imported here: billers.models subclasses TenantModel, and auth.views needs
+            # the user model loaded.
+            from django.contrib.auth.views import redirect_to_login
+
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
