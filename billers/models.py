@@ -145,6 +145,57 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.company_id is None or self.company.require_two_factor
 
 
+class ApiCredential(models.Model):
+    """An Open API client of one company: client key, encrypted client secret, RSA public key.
+
+    The secret is kept encrypted (not hashed) because verifying an HMAC needs it.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="api_credentials")
+    name = models.CharField(_("name"), max_length=100)
+    client_key = models.CharField(_("client key"), max_length=64, unique=True)
+    client_secret_encrypted = models.TextField(editable=False)
+    public_key_pem = models.TextField(_("RSA public key (PEM)"))
+    ip_allowlist = models.TextField(
+        _("IP allow-list"), blank=True,
+        help_text=_("One address or network (CIDR) per line; empty allows every address."),
+    )
+    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=600)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.ACTIVE)
+    created_by = models.ForeignKey("billers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API credential")
+        ordering = ["company_id", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_key})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class AccessToken(models.Model):
+    """A B2B access token (900 s). Only its SHA-256 is stored."""
+
+    credential = models.ForeignKey(ApiCredential, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"token of {self.credential_id} until {self.expires_at:%H:%M:%S}"
+
+
 # --- Bank-side master data: collection accounts and the MBC biller-code registry ------
 
 account_number_validator = RegexValidator(

@@ -46,3 +46,42 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return self.sentence
+
+
+class IdempotencyRecord(models.Model):
+    """An Open API request by its X-EXTERNAL-ID: processed once, its answer replayed after.
+
+    Unique per partner per calendar day in Asia/Jakarta, as SNAP asks. A row without a
+    ``status_code`` is a request still being processed.
+    """
+
+    partner_id = models.CharField(max_length=64)
+    day = models.DateField()
+    external_id = models.CharField(max_length=36)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path and minified body."))
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner_id", "day", "external_id"], name="external_id_once_a_day"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.day} {self.external_id}"
+
+
+class RateWindow(models.Model):
+    """Requests counted in one minute for one key, where no Redis is configured."""
+
+    key = models.CharField(max_length=100)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_window_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.count}"

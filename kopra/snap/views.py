@@ -1,0 +1,252 @@
+"""The SNAP request pipeline every Open API view runs through.
+
+Token endpoint: client key + RSA signature. Service endpoints: bearer token, HMAC
+signature, timestamp window, IP allow-list, rate limit, X-EXTERNAL-ID idempotency,
+then the operation. Each refusal is a SNAP body naming the field or reason; nothing
+unexpected ever leaves as a stack trace.
+"""
+
+import json
+import logging
+import re
+
+from django.db import DatabaseError
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billers import credentials
+from kopra import signing
+from kopra.audit import client_ip
+from kopra.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
+from kopra.snap import errors, idempotency, ratelimit
+
+logger = logging.getLogger(__name__)
+
+EXTERNAL_ID = re.compile(r"^[0-9]{1,36}$")
+
+
+def _parse_json(body: bytes) -> dict:
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.invalid_field("body (not valid JSON)") from exc
+    if not isinstance(data, dict):
+        raise errors.invalid_field("body (a JSON object is expected)")
+    return data
+
+
+def serializer_error(exc: serializers.ValidationError, prefix: str = "") -> errors.SnapError:
+    """The first field error of a serializer as a SNAP error: missing or malformed."""
+    detail = exc.detail
+    path = prefix
+    while isinstance(detail, dict):
+        field, detail = next(iter(detail.items()))
+        path = f"{path}.{field}" if path else field
+    first = detail[0] if isinstance(detail, list) else detail
+    if getattr(first, "code", "") in ("required", "null", "blank"):
+        return errors.missing_field(path)
+    return errors.invalid_field(path)
+
+
+def domain_error(exc: DomainError) -> errors.SnapError:
+    """Maps a refused business action to its SNAP code."""
+    if isinstance(exc, InsufficientQuota):
+        return errors.insufficient_quota()
+    if isinstance(exc, NotAllowed):
+        return errors.feature_not_allowed(exc.message)
+    if isinstance(exc, Conflict):
+        if exc.code == "duplicate_partner_reference":
+            return errors.duplicate_partner_reference()
+        return errors.conflict(exc.message)
+    if isinstance(exc, InvalidInput):
+        return errors.invalid_field(exc.field or exc.message)
+    return errors.general_error()
+
+
+class SnapView(APIView):
+    """Base of the signed service endpoints. Subclasses set ``service_code`` and ``input``
+    (a serializer class) and implement ``perform(credential, data) -> dict``."""
+
+    service_code: str = ""
+    input: type[serializers.Serializer]
+    authentication_classes: list = []
+    permission_classes: list = []
+    # Read by tests/test_routes.py: these routes answer 401 to strangers, not a login page.
+    tenant_api = True
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.tenant_api = True
+        return view
+
+    def perform(self, credential, data: dict) -> dict:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        raw = request._request.body
+        try:
+            credential = self._authenticate(request, raw)
+        except errors.SnapError as exc:
+            return self._answer(exc.http_status, exc.body(self.service_code))
+        except DatabaseError:
+            logger.exception("database unavailable during Open API authentication")
+            return self._answer(503, errors.service_unavailable().body(self.service_code))
+
+        try:
+            claim = idempotency.claim(
+                partner_id=credential.client_key, external_id=request.headers["X-EXTERNAL-ID"],
+                method=request.method, path=request.get_full_path(), body=raw,
+            )
+        except errors.SnapError as exc:
+            return self._answer(exc.http_status, exc.body(self.service_code))
+        except DatabaseError:
+            logger.exception("database unavailable during idempotency claim")
+            return self._answer(503, errors.service_unavailable().body(self.service_code))
+        if claim.record is None:
+            return self._answer(claim.replay_status, claim.replay_body)
+
+        try:
+            status, body = self._process(credential, raw)
+        except DatabaseError:
+            logger.exception("database unavailable during Open API call")
+            idempotency.release(claim.record)
+            return self._answer(503, errors.service_unavailable().body(self.service_code))
+        except Exception:
+            logger.exception("unexpected error in Open API call")
+            idempotency.release(claim.record)
+            return self._answer(500, errors.general_error().body(self.service_code))
+        idempotency.store(claim.record, status, body)
+        return self._answer(status, body)
+
+    def _process(self, credential, raw: bytes) -> tuple[int, dict]:
+        try:
+            payload = _parse_json(raw)
+            serializer = self.input(data=payload)
+            try:
+                serializer.is_valid(raise_exception=True)
+            except serializers.ValidationError as exc:
+                raise serializer_error(exc) from exc
+            result = self.perform(credential, serializer.validated_data)
+        except errors.SnapError as exc:
+            return exc.http_status, exc.body(self.service_code)
+        except DomainError as exc:
+            snap = domain_error(exc)
+            return snap.http_status, snap.body(self.service_code)
+        return 200, {
+            "responseCode": f"200{self.service_code}00",
+            "responseMessage": "Successful",
+            **result,
+        }
+
+    def _answer(self, status: int, body: dict) -> Response:
+        return Response(body, status=status)
+
+    def _authenticate(self, request, raw: bytes):
+        headers = request.headers
+        authorization = headers.get("Authorization", "")
+        if not authorization.startswith("Bearer ") or not authorization[7:].strip():
+            raise errors.invalid_token()
+        token = authorization[7:].strip()
+        credential = credentials.token_credential(token)
+        if credential is None:
+            raise errors.invalid_token()
+        partner_id = headers.get("X-PARTNER-ID")
+        if not partner_id:
+            raise errors.missing_field("X-PARTNER-ID")
+        if partner_id != credential.client_key:
+            raise errors.invalid_token()
+        for header in ("X-TIMESTAMP", "X-SIGNATURE"):
+            if not headers.get(header):
+                raise errors.missing_field(header)
+        timestamp = headers["X-TIMESTAMP"]
+        if not signing.verify_hmac_signature(
+            credentials.client_secret(credential), request.method, request.get_full_path(), token, raw,
+            timestamp, headers["X-SIGNATURE"],
+        ):
+            raise errors.unauthorized("Invalid signature")
+        _check_timestamp(timestamp)
+        if not credentials.ip_allowed(credential, client_ip(request)):
+            raise errors.unauthorized("IP address not allowed")
+        external_id = headers.get("X-EXTERNAL-ID")
+        if not external_id:
+            raise errors.missing_field("X-EXTERNAL-ID")
+        if not EXTERNAL_ID.match(external_id):
+            raise errors.invalid_field("X-EXTERNAL-ID")
+        channel_id = headers.get("CHANNEL-ID")
+        if not channel_id:
+            raise errors.missing_field("CHANNEL-ID")
+        if len(channel_id) != 5:
+            raise errors.invalid_field("CHANNEL-ID")
+        if not ratelimit.allow(f"credential:{credential.pk}", credential.rate_limit_per_minute):
+            raise errors.too_many_requests()
+        return credential
+
+
+def _check_timestamp(timestamp: str) -> None:
+    try:
+        moment = signing.parse_timestamp(timestamp)
+    except ValueError as exc:
+        raise errors.invalid_field("X-TIMESTAMP") from exc
+    if not signing.timestamp_within_window(moment, timezone.now()):
+        raise errors.unauthorized("X-TIMESTAMP is more than 300 seconds from the server time")
+
+
+class TokenInput(serializers.Serializer):
+    grantType = serializers.ChoiceField(choices=["client_credentials"])  # noqa: N815 (SNAP field name)
+
+
+class AccessTokenView(APIView):
+    """``POST /snap/v1.0/access-token/b2b``: a 900-second token for a client-key signature."""
+
+    service_code = errors.SERVICE_TOKEN
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.tenant_api = True
+        return view
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return self._issue(request)
+        except errors.SnapError as exc:
+            return Response(exc.body(self.service_code), status=exc.http_status)
+        except DatabaseError:
+            logger.exception("database unavailable during token request")
+            return Response(errors.service_unavailable().body(self.service_code), status=503)
+
+    def _issue(self, request) -> Response:
+        headers = request.headers
+        for header in ("X-CLIENT-KEY", "X-TIMESTAMP", "X-SIGNATURE"):
+            if not headers.get(header):
+                raise errors.missing_field(header)
+        credential = credentials.active_credential(headers["X-CLIENT-KEY"])
+        if credential is None:
+            raise errors.unauthorized("Unknown or revoked client")
+        timestamp = headers["X-TIMESTAMP"]
+        message = signing.token_string_to_sign(credential.client_key, timestamp)
+        if not signing.rsa_verify(credential.public_key_pem, message, headers["X-SIGNATURE"]):
+            raise errors.unauthorized("Invalid signature")
+        _check_timestamp(timestamp)
+        if not credentials.ip_allowed(credential, client_ip(request)):
+            raise errors.unauthorized("IP address not allowed")
+        serializer = TokenInput(data=_parse_json(request._request.body))
+        try:
+            serializer.is_valid(raise_exception=True)
+        except serializers.ValidationError as exc:
+            raise serializer_error(exc) from exc
+        token, lifetime = credentials.token_issue(credential=credential)
+        return Response({
+            "responseCode": f"200{self.service_code}00",
+            "responseMessage": "Successful",
+            "accessToken": token,
+            "tokenType": "Bearer",
+            "expiresIn": str(lifetime),
+        })
