@@ -1,10 +1,14 @@
 """factory_boy factories shared by every test module."""
 
+from decimal import Decimal
+
 import factory
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from billers.models import Company, User
+from billers.models import BillerCode, CollectionAccount, Company, Registration, User
+from quota.models import Agreement, Package, QuotaAccount
 
 PASSWORD = "Correct-Horse-Battery-42"
 
@@ -51,3 +55,104 @@ def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     """The device's current code (or a later one), as the user's app shows it."""
     value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead)
     return f"{value:0{device.digits}d}"
+
+
+class CollectionAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billers.CollectionAccount"
+
+    company = factory.SubFactory(CompanyFactory)
+    account_number = factory.Sequence(lambda n: f"{1230000000000 + n}")
+
+
+class BillerCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billers.BillerCode"
+
+    company = factory.SubFactory(CompanyFactory)
+    code = factory.Sequence(lambda n: f"{70000 + n}")
+    name = factory.Sequence(lambda n: f"Water bills {n}")
+    collection_account = factory.SubFactory(CollectionAccountFactory, company=factory.SelfAttribute("..company"))
+
+
+def registered_code(company, *, quota: int = 1000, code: str | None = None):
+    """A biller code of ``company`` registered for Bill Reminder with ``quota`` pushes granted."""
+    from billers.models import Registration
+    from quota.services import quota_account_open, quota_grant
+
+    biller_code = BillerCodeFactory(company=company, **({"code": code} if code else {}))
+    registration = Registration.objects.create(company=company, biller_code=biller_code)
+    quota_account_open(registration=registration)
+    if quota:
+        quota_grant(registration=registration, units=quota, reference=f"test:{registration.pk}:grant")
+    return registration
+
+
+class CollectionAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectionAccount
+
+    company = factory.SubFactory(CompanyFactory)
+    account_number = factory.Sequence(lambda n: f"{1230000000000 + n:013d}")
+
+
+class BillerCodeFactory(factory.django.DjangoModelFactory):
+    """A closed-payment, active registry code on an active collection account of its company."""
+
+    class Meta:
+        model = BillerCode
+
+    company = factory.SubFactory(CompanyFactory)
+    code = factory.Sequence(lambda n: f"{70000 + n:05d}")
+    name = factory.Sequence(lambda n: f"Water bills {n}")
+    collection_account = factory.SubFactory(CollectionAccountFactory, company=factory.SelfAttribute("..company"))
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    """Rp 350 per push, 11% tax, 1,000 pushes on registration, top-ups of 100 or more."""
+
+    class Meta:
+        model = Agreement
+
+    company = factory.SubFactory(CompanyFactory)
+    unit_price = Decimal("350.00")
+    initial_quota = 1000
+    minimum_topup = 100
+    tax_rate = Decimal("0.11")
+    effective_from = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=30))
+
+
+class PackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Package
+
+    agreement = factory.SubFactory(AgreementFactory)
+    name = "10,000 pushes"
+    units = 10000
+    price = Decimal("3000000.00")
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A registered, active code with an empty quota account (fill it with quota_grant)."""
+
+    class Meta:
+        model = Registration
+        skip_postgeneration_save = True
+
+    company = factory.SubFactory(CompanyFactory)
+    biller_code = factory.SubFactory(BillerCodeFactory, company=factory.SelfAttribute("..company"))
+
+    @factory.post_generation
+    def quota_account(obj, create, extracted, **kwargs):
+        if create:
+            QuotaAccount.objects.get_or_create(registration=obj, defaults={"company": obj.company})
+
+
+def registration_with_quota(company, units: int, **kwargs) -> Registration:
+    """A registered code of ``company`` with ``units`` pushes granted."""
+    from quota.services import quota_grant
+
+    registration = RegistrationFactory(company=company, **kwargs)
+    if units:
+        quota_grant(registration=registration, units=units, reference=f"test:{registration.pk}:grant")
+    return registration
