@@ -2,8 +2,9 @@
 
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from billers.models import Company, User
+from billers.models import BillerCode, CollectionAccount, Company, Registration, ServiceChangeRequest, User
 from kopra.models import AuditEvent
 
 PAGE_SIZE = 50
@@ -26,3 +27,55 @@ def audit_events(company: Company, *, query: str = ""):
 
 def paginate(queryset, page_number, per_page: int = PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(page_number)
+
+
+def registration_refusal(*, company: Company, biller_code: BillerCode) -> str | None:
+    """Why ``company`` cannot register ``biller_code`` for Bill Reminder, or None if it can."""
+    from quota.selectors import agreement_in_force
+
+    code = biller_code.code
+    account = biller_code.collection_account
+    if biller_code.company_id != company.pk:
+        return _("Biller code %(code)s belongs to another company.") % {"code": code}
+    if Registration.objects.filter(biller_code=biller_code).exists():
+        return _("Biller code %(code)s is already registered.") % {"code": code}
+    if biller_code.status != BillerCode.Status.ACTIVE:
+        return _("Biller code %(code)s is inactive in the MBC registry.") % {"code": code}
+    if biller_code.payment_mechanism != BillerCode.PaymentMechanism.CLOSED:
+        return _("Biller code %(code)s uses open payment; Bill Reminder needs closed payment, "
+                 "where the exact amount is due.") % {"code": code}
+    if account.company_id != company.pk:
+        return _("The collection account of biller code %(code)s belongs to another company.") % {"code": code}
+    if account.status != CollectionAccount.Status.ACTIVE:
+        return _("The collection account %(account)s of biller code %(code)s is closed.") % {
+            "account": account.account_number, "code": code}
+    if agreement_in_force(company=company, biller_code=biller_code) is None:
+        return _("No tariff agreement is in force for biller code %(code)s; ask the bank.") % {"code": code}
+    return None
+
+
+def registry_codes(company: Company) -> list[dict]:
+    """The company's codes in the MBC registry, each with its registration or why it cannot be registered."""
+    codes = (
+        BillerCode.objects.filter(company=company)
+        .select_related("collection_account", "registration__quota_account")
+        .order_by("code")
+    )
+    rows = []
+    for code in codes:
+        registration = getattr(code, "registration", None)
+        rows.append({
+            "code": code,
+            "registration": registration,
+            "refusal": None if registration else registration_refusal(company=company, biller_code=code),
+        })
+    return rows
+
+
+def service_change_requests(company: Company, *, pending_only: bool = False):
+    """Stop/resume requests of the company, newest first."""
+    requests = ServiceChangeRequest.objects.filter(company=company).select_related(
+        "registration__biller_code", "requested_by", "decided_by")
+    if pending_only:
+        requests = requests.filter(status=ServiceChangeRequest.Status.PENDING)
+    return requests

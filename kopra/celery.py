@@ -14,4 +14,6 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "kopra.heartbeat": {"task": "kopra.heartbeat", "schedule": 30.0},
+    # Unpaid top-ups end when their virtual account expires; they credit nothing.
+    "quota.expire_topups": {"task": "quota.expire_topups", "schedule": 60.0},
 }

@@ -68,6 +68,12 @@ class Agreement(TenantModel):
             ),
         ]
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.biller_code_id and self.company_id and self.biller_code.company_id != self.company_id:
+            raise ValidationError({"biller_code": _("This biller code belongs to another company.")})
+
     def __str__(self) -> str:
         scope = self.biller_code.code if self.biller_code_id else _("all codes")
         return f"{self.company.company_id} · {scope} · Rp {self.unit_price}/push from {self.effective_from:%Y-%m-%d}"

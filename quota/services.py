@@ -11,15 +11,21 @@ consumptions and releases are machine bookings per bill, and the ledger is their
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billers.models import Registration
+from billers.approvals import ensure_can_approve
+from billers.models import CollectionAccount, Registration, User
 from kopra.audit import audit_record
-from kopra.errors import Conflict, InsufficientQuota, InvalidInput
-from quota.models import LedgerEntry, QuotaAccount
+from kopra.errors import Conflict, InsufficientQuota, InvalidInput, NotAllowed
+from quota.models import LedgerEntry, Package, QuotaAccount, TopUpOrder
+from quota.payments import payments_gateway
+from quota.selectors import topup_quote
 
 Kind = LedgerEntry.Kind
 
@@ -197,3 +203,200 @@ def quota_adjust(*, registration: Registration, units: int, reason: str, actor, 
                 details={"units": units, "reference": reference, "balance_after": entry.balance_after},
             )
     return entry
+
+
+# --- Top-up orders ---------------------------------------------------------------------
+#
+# pending_approval ─approve─► awaiting_payment ─paid─► paid
+#        │                        ├─ debit refused ─► refused
+#        ├─ refuse ─► refused     └─ expires_at passed ─► expired
+#        └─ cancel ─► cancelled
+# Without an approver the order starts at awaiting_payment. A debit is asked of the bank
+# after the order's change has committed, never inside a transaction.
+
+VA_HOURS = getattr(settings, "KOPRA_TOPUP_VA_HOURS", 24)
+Status = TopUpOrder.Status
+
+
+def _rupiah(amount: Decimal) -> str:
+    return f"Rp {amount:,.2f}"
+
+
+def topup_request(
+    *, registration: Registration, actor: User, method: str, units: int | None = None,
+    package: Package | None = None, debit_account: str = "", request=None,
+) -> TopUpOrder:
+    """A maker orders pushes for one code at the price in force now; paid at once where no approver is needed."""
+    if method not in TopUpOrder.Method.values:
+        raise InvalidInput(_("Choose how to pay."), field="method")
+    if method == TopUpOrder.Method.DEBIT:
+        accounts = CollectionAccount.objects.filter(company=registration.company,
+                                                    status=CollectionAccount.Status.ACTIVE)
+        if not accounts.filter(account_number=debit_account).exists():
+            raise InvalidInput(_("Choose one of the company's active accounts to debit."), field="debit_account")
+    else:
+        debit_account = ""
+    quote = topup_quote(registration=registration, units=units, package=package)
+    with transaction.atomic():
+        order = TopUpOrder.objects.create(
+            company=registration.company, registration=registration, agreement=quote.agreement,
+            package=quote.package, units=quote.units, unit_price=quote.unit_price, subtotal=quote.subtotal,
+            tax_rate=quote.tax_rate, tax=quote.tax, total=quote.total, method=method,
+            debit_account=debit_account, requested_by=actor,
+        )
+        audit_record(action="topup.requested", actor=actor, company=order.company, request=request, obj=order,
+                     sentence=f"{actor} ordered {order.units} pushes for {registration.code}, "
+                              f"{_rupiah(order.total)} by {order.get_method_display().lower()} (top-up #{order.pk})")
+        if not registration.company.approval_for_topup:
+            _await_payment(order)
+    return _collect_if_debit(order, request=request)
+
+
+def _locked(order: TopUpOrder, *statuses: str) -> TopUpOrder:
+    order = (TopUpOrder.objects.select_for_update(of=("self",)).select_related("registration__biller_code")
+             .get(pk=order.pk))
+    if order.status not in statuses:
+        raise Conflict(_("Top-up #%(id)s is %(status)s.") % {"id": order.pk,
+                                                              "status": order.get_status_display().lower()})
+    return order
+
+
+def _await_payment(order: TopUpOrder) -> None:
+    """Moves the order to awaiting_payment; a VA order gets its virtual account now."""
+    order.status = Status.AWAITING_PAYMENT
+    order.expires_at = timezone.now() + timedelta(hours=VA_HOURS)
+    if order.method == TopUpOrder.Method.VA:
+        va = payments_gateway().open_virtual_account(
+            reference=order.reference, amount=order.total, expires_at=order.expires_at,
+            name=f"Kopra Bill Reminder {order.registration.code}",
+        )
+        order.va_number, order.expires_at = va.number, va.expires_at
+    order.save(update_fields=["status", "expires_at", "va_number", "approved_by", "approved_at", "updated_at"])
+
+
+def topup_approve(*, order: TopUpOrder, approver: User, request=None) -> TopUpOrder:
+    """An approver other than the maker approves; a debit order is then collected at once."""
+    with transaction.atomic():
+        order = _locked(order, Status.PENDING_APPROVAL)
+        ensure_can_approve(requested_by=order.requested_by, approver=approver)
+        order.approved_by, order.approved_at = approver, timezone.now()
+        _await_payment(order)
+        audit_record(action="topup.approved", actor=approver, company=order.company, request=request, obj=order,
+                     sentence=f"{approver} approved top-up #{order.pk} of {order.requested_by} "
+                              f"({order.units} pushes for {order.registration.code})")
+    return _collect_if_debit(order, request=request)
+
+
+@transaction.atomic
+def topup_refuse(*, order: TopUpOrder, approver: User, reason: str = "", request=None) -> TopUpOrder:
+    """An approver other than the maker turns the order down."""
+    order = _locked(order, Status.PENDING_APPROVAL)
+    ensure_can_approve(requested_by=order.requested_by, approver=approver)
+    order.status, order.refusal_reason = Status.REFUSED, (reason.strip() or _("Refused by the approver."))[:200]
+    order.save(update_fields=["status", "refusal_reason", "updated_at"])
+    audit_record(action="topup.refused", actor=approver, company=order.company, request=request, obj=order,
+                 sentence=f"{approver} refused top-up #{order.pk}: {order.refusal_reason}")
+    return order
+
+
+@transaction.atomic
+def topup_cancel(*, order: TopUpOrder, actor: User, request=None) -> TopUpOrder:
+    """The maker withdraws an order still waiting for approval."""
+    order = _locked(order, Status.PENDING_APPROVAL)
+    if order.requested_by_id != actor.pk:
+        raise NotAllowed(_("Only the user who ordered this top-up can cancel it."))
+    order.status = Status.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    audit_record(action="topup.cancelled", actor=actor, company=order.company, request=request, obj=order,
+                 sentence=f"{actor} cancelled top-up #{order.pk}")
+    return order
+
+
+def _collect_if_debit(order: TopUpOrder, *, request=None) -> TopUpOrder:
+    if order.method == TopUpOrder.Method.DEBIT and order.status == Status.AWAITING_PAYMENT:
+        return topup_collect_debit(order=order, request=request)
+    return order
+
+
+def topup_collect_debit(*, order: TopUpOrder, request=None) -> TopUpOrder:
+    """Asks the bank to debit the order's account (again, after a failure: the bank debits once)."""
+    if order.method != TopUpOrder.Method.DEBIT or order.status != Status.AWAITING_PAYMENT:
+        raise Conflict(_("Top-up #%(id)s is not waiting for a debit.") % {"id": order.pk})
+    result = payments_gateway().debit(
+        account_number=order.debit_account, amount=order.total, reference=order.reference,
+        description=f"Kopra Bill Reminder top-up #{order.pk} {order.registration.code}",
+    )
+    if result.ok:
+        return topup_payment_confirmed(order=order, amount=order.total, payment_reference=result.transaction_id,
+                                       request=request)
+    return topup_payment_refused(order=order, reason=result.reason, request=request)
+
+
+@transaction.atomic
+def topup_payment_refused(*, order: TopUpOrder, reason: str, request=None) -> TopUpOrder:
+    """The bank refused the payment: the order ends refused and credits nothing."""
+    order = _locked(order, Status.AWAITING_PAYMENT)
+    order.status, order.refusal_reason = Status.REFUSED, reason[:200]
+    order.save(update_fields=["status", "refusal_reason", "updated_at"])
+    audit_record(action="topup.payment_refused", actor=None, company=order.company, request=request, obj=order,
+                 sentence=f"The bank refused the payment of top-up #{order.pk}: {reason}")
+    return order
+
+
+@transaction.atomic
+def topup_payment_confirmed(
+    *, amount: Decimal, payment_reference: str, va_number: str | None = None, order: TopUpOrder | None = None,
+    actor: User | None = None, request=None,
+) -> TopUpOrder:
+    """A payment arrived: the order is paid and its pushes credited, exactly once however often this comes."""
+    orders = TopUpOrder.objects.select_for_update(of=("self",)).select_related(
+        "registration__biller_code", "company")
+    if order is not None:
+        order = orders.get(pk=order.pk)
+    else:
+        order = orders.filter(va_number=va_number).first()
+        if order is None:
+            raise InvalidInput(_("No top-up waits for virtual account %(va)s.") % {"va": va_number})
+    if order.status == Status.PAID:
+        if order.payment_reference == payment_reference:
+            return order  # the same confirmation again
+        raise Conflict(_("Top-up #%(id)s is already paid (payment %(reference)s).")
+                       % {"id": order.pk, "reference": order.payment_reference})
+    if order.status != Status.AWAITING_PAYMENT:
+        raise Conflict(_("Top-up #%(id)s is %(status)s; the payment is not credited.")
+                       % {"id": order.pk, "status": order.get_status_display().lower()})
+    if Decimal(amount) != order.total:
+        raise InvalidInput(_("Top-up #%(id)s needs exactly %(due)s; %(paid)s is not accepted.")
+                           % {"id": order.pk, "due": _rupiah(order.total), "paid": _rupiah(Decimal(amount))},
+                           field="amount")
+    if TopUpOrder.objects.filter(payment_reference=payment_reference).exists():
+        raise Conflict(_("Payment %(reference)s was already used for another top-up.")
+                       % {"reference": payment_reference})
+    order.status, order.paid_at = Status.PAID, timezone.now()
+    order.paid_amount, order.payment_reference = Decimal(amount), payment_reference
+    order.save(update_fields=["status", "paid_at", "paid_amount", "payment_reference", "updated_at"])
+    who = f"{actor} confirmed" if actor is not None else "The bank confirmed"
+    audit_record(action="topup.paid", actor=actor, company=order.company, request=request, obj=order,
+                 sentence=f"{who} payment {payment_reference} of {_rupiah(order.total)} for top-up #{order.pk}")
+    quota_topup_credit(registration=order.registration, units=order.units, reference=order.reference,
+                       actor=actor, reason=f"Top-up #{order.pk} paid ({payment_reference})", request=request)
+    return order
+
+
+def topups_expire(*, now=None) -> int:
+    """Ends the orders whose payment did not come in time; they credit nothing. Returns how many."""
+    now = now or timezone.now()
+    due = list(TopUpOrder.objects.filter(status=Status.AWAITING_PAYMENT, expires_at__lte=now)
+               .values_list("pk", flat=True)[:500])
+    expired = 0
+    for pk in due:
+        with transaction.atomic():
+            # Conditional: a payment confirmed meanwhile wins.
+            if TopUpOrder.objects.filter(pk=pk, status=Status.AWAITING_PAYMENT).update(
+                    status=Status.EXPIRED, updated_at=now):
+                order = TopUpOrder.objects.select_related("company").get(pk=pk)
+                audit_record(action="topup.expired", actor=None, company=order.company, obj=order,
+                             sentence=f"Top-up #{pk} expired unpaid "
+                                      f"at {timezone.localtime(order.expires_at):%Y-%m-%d %H:%M}")
+                expired += 1
+    return expired

@@ -1,0 +1,148 @@
+"""Bill Reminder registration of a company's biller codes, and stopping or resuming them.
+
+Writes only; reads are in ``billers.selectors``.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billers.approvals import ensure_can_approve
+from billers.models import BillerCode, Company, Registration, ServiceChangeRequest, User
+from billers.selectors import registration_refusal
+from kopra.audit import audit_record
+from kopra.errors import Conflict, NotAllowed
+
+
+@transaction.atomic
+def registration_create(*, company: Company, biller_code: BillerCode, actor: User, request=None) -> Registration:
+    """Registers ``biller_code`` and grants the initial quota of the agreement in force."""
+    from quota.selectors import agreement_in_force
+    from quota.services import quota_account_open, quota_grant
+
+    # Locks the registry row: two admins registering the same code take turns.
+    biller_code = (BillerCode.objects.select_for_update(of=("self",)).select_related("collection_account")
+                   .get(pk=biller_code.pk))
+    refusal = registration_refusal(company=company, biller_code=biller_code)
+    if refusal:
+        raise NotAllowed(refusal, field="biller_code")
+    registration = Registration.objects.create(company=company, biller_code=biller_code, registered_by=actor)
+    quota_account_open(registration=registration)
+    agreement = agreement_in_force(company=company, biller_code=biller_code)
+    audit_record(action="registration.created", actor=actor, company=company, request=request, obj=registration,
+                 sentence=f"{actor} registered biller code {biller_code.code} for Bill Reminder")
+    if agreement.initial_quota:
+        quota_grant(registration=registration, units=agreement.initial_quota,
+                    reference=f"registration:{registration.pk}:initial", actor=actor,
+                    reason=_("Initial quota of the agreement"), request=request)
+    return registration
+
+
+@transaction.atomic
+def registration_set_threshold(*, registration: Registration, actor: User, threshold: int, request=None):
+    """Sets the available quota below which the console warns."""
+    before = registration.low_quota_threshold
+    if before != threshold:
+        registration.low_quota_threshold = threshold
+        registration.save(update_fields=["low_quota_threshold"])
+        audit_record(action="registration.threshold_changed", actor=actor, company=registration.company,
+                     request=request, obj=registration,
+                     sentence=f"{actor} set the low-quota warning of {registration.code}: {before} → {threshold}")
+    return registration
+
+
+# --- Stop service / resume ---------------------------------------------------------------
+
+
+def _needs_approval(registration: Registration) -> bool:
+    return registration.company.approval_for_stop
+
+
+@transaction.atomic
+def service_change_request(*, registration: Registration, action: str, actor: User, reason: str = "",
+                           request=None) -> ServiceChangeRequest:
+    """A maker asks to stop or resume ``registration``; applied at once where no approver is needed."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    Action = ServiceChangeRequest.Action
+    if action == Action.STOP and registration.status != Registration.Status.ACTIVE:
+        raise Conflict(_("Biller code %(code)s is already stopped.") % {"code": registration.code})
+    if action == Action.RESUME and registration.status != Registration.Status.STOPPED:
+        raise Conflict(_("Biller code %(code)s is not stopped.") % {"code": registration.code})
+    if registration.change_requests.filter(status=ServiceChangeRequest.Status.PENDING).exists():
+        raise Conflict(_("A request for biller code %(code)s is already waiting for approval.")
+                       % {"code": registration.code})
+    change = ServiceChangeRequest.objects.create(
+        company=registration.company, registration=registration, action=action, reason=reason.strip(),
+        requested_by=actor,
+    )
+    audit_record(action=f"registration.{action}_requested", actor=actor, company=registration.company,
+                 request=request, obj=change,
+                 sentence=f"{actor} asked to {action} the service of {registration.code}"
+                          + (f": {change.reason}" if change.reason else ""))
+    if not _needs_approval(registration):
+        _apply(change, actor=actor, request=request)
+    return change
+
+
+def _pending(change: ServiceChangeRequest) -> ServiceChangeRequest:
+    change = (ServiceChangeRequest.objects.select_for_update(of=("self",))
+              .select_related("registration__biller_code").get(pk=change.pk))
+    if change.status != ServiceChangeRequest.Status.PENDING:
+        raise Conflict(_("This request was already %(status)s.") % {"status": change.get_status_display().lower()})
+    return change
+
+
+@transaction.atomic
+def service_change_approve(*, change: ServiceChangeRequest, approver: User, request=None) -> ServiceChangeRequest:
+    """An approver other than the maker approves; the stop or resume takes effect now."""
+    change = _pending(change)
+    ensure_can_approve(requested_by=change.requested_by, approver=approver)
+    change.decided_by = approver
+    _apply(change, actor=approver, request=request)
+    return change
+
+
+@transaction.atomic
+def service_change_reject(*, change: ServiceChangeRequest, approver: User, request=None) -> ServiceChangeRequest:
+    """An approver other than the maker turns the request down; nothing changes."""
+    change = _pending(change)
+    ensure_can_approve(requested_by=change.requested_by, approver=approver)
+    change.status, change.decided_by, change.decided_at = ServiceChangeRequest.Status.REJECTED, approver, timezone.now()
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(action="registration.change_rejected", actor=approver, company=change.company, request=request,
+                 obj=change, sentence=f"{approver} rejected the request to {change.action} "
+                                      f"{change.registration.code} by {change.requested_by}")
+    return change
+
+
+@transaction.atomic
+def service_change_cancel(*, change: ServiceChangeRequest, actor: User, request=None) -> ServiceChangeRequest:
+    """The maker withdraws their own waiting request."""
+    change = _pending(change)
+    if change.requested_by_id != actor.pk:
+        raise NotAllowed(_("Only the user who made this request can cancel it."))
+    change.status, change.decided_by, change.decided_at = ServiceChangeRequest.Status.CANCELLED, actor, timezone.now()
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(action="registration.change_cancelled", actor=actor, company=change.company, request=request,
+                 obj=change, sentence=f"{actor} cancelled their request to {change.action} {change.registration.code}")
+    return change
+
+
+def _apply(change: ServiceChangeRequest, *, actor: User, request=None) -> None:
+    registration = Registration.objects.select_for_update(of=("self",)).select_related("biller_code").get(
+        pk=change.registration_id)
+    now = timezone.now()
+    if change.action == ServiceChangeRequest.Action.STOP:
+        registration.status, registration.stopped_at = Registration.Status.STOPPED, now
+    else:
+        registration.status, registration.stopped_at = Registration.Status.ACTIVE, None
+    registration.save(update_fields=["status", "stopped_at"])
+    change.status, change.decided_at = ServiceChangeRequest.Status.APPLIED, now
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    verb = "stopped" if change.action == ServiceChangeRequest.Action.STOP else "resumed"
+    approval = f", approved by {change.decided_by}" if change.decided_by_id else ""
+    audit_record(action=f"registration.{verb}", actor=actor, company=registration.company, request=request,
+                 obj=registration,
+                 sentence=f"Service of {registration.code} {verb} at the request of {change.requested_by}{approval}")
+    # TODO(bills): stopping must cancel the code's active bills: reminders.services.bills_cancel_for_stop
+
