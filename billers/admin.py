@@ -49,3 +49,65 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["company", "user_id", "full_name", "password1", "password2",
                                                  "is_admin", "is_maker", "is_approver", "is_viewer", "is_staff"]}),
     ]
+
+
+# --- Bank-side master data --------------------------------------------------------------
+
+from billers.models import BillerCode, CollectionAccount, Registration, ServiceChangeRequest  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only services write: staff read them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CollectionAccount)
+class CollectionAccountAdmin(admin.ModelAdmin):
+    list_display = ["account_number", "company", "currency", "status", "created_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["account_number", "company__company_id", "company__name"]
+    list_select_related = ["company"]
+    autocomplete_fields = ["company"]
+
+
+@admin.register(BillerCode)
+class BillerCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "company", "collection_account", "payment_mechanism", "status", "registered"]
+    list_filter = ["payment_mechanism", "status"]
+    search_fields = ["code", "name", "company__company_id"]
+    list_select_related = ["company", "collection_account", "registration"]
+    autocomplete_fields = ["company", "collection_account"]
+
+    @admin.display(boolean=True, description=_("registered"))
+    def registered(self, obj):
+        return hasattr(obj, "registration")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A registered code keeps its number and owner: bills and quota hang on them.
+        if obj is not None and hasattr(obj, "registration"):
+            return ["code", "company"]
+        return []
+
+
+@admin.register(Registration)
+class RegistrationAdmin(ReadOnlyAdmin):
+    list_display = ["biller_code", "company", "status", "registered_at", "registered_by", "stopped_at",
+                    "low_quota_threshold"]
+    list_filter = ["status"]
+    search_fields = ["biller_code__code", "company__company_id"]
+    list_select_related = ["biller_code", "company", "registered_by"]
+
+
+@admin.register(ServiceChangeRequest)
+class ServiceChangeRequestAdmin(ReadOnlyAdmin):
+    list_display = ["registration", "company", "action", "status", "requested_by", "requested_at", "decided_by"]
+    list_filter = ["action", "status"]
+    list_select_related = ["registration__biller_code", "company", "requested_by", "decided_by"]

@@ -118,3 +118,8 @@ class CompanySettingsForm(forms.ModelForm):
             "approval_for_topup",
             "approval_for_stop",
         ]
+
+
+class ServiceChangeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False,
+                             help_text=_("Shown to the approver and kept in the audit log."))

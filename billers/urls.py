@@ -16,3 +16,17 @@ urlpatterns = [
     path("company/settings/", views.company_settings, name="company_settings"),
     path("company/audit/", views.audit_log, name="audit_log"),
 ]
+
+from billers import registration_views  # noqa: E402
+
+urlpatterns += [
+    path("codes/", registration_views.biller_codes, name="biller_codes"),
+    path("codes/<int:pk>/register/", registration_views.registration_create, name="registration_create"),
+    path("codes/registrations/<int:pk>/stop/", registration_views.service_stop_request, name="service_stop_request"),
+    path("codes/registrations/<int:pk>/resume/", registration_views.service_resume_request,
+         name="service_resume_request"),
+    path("codes/requests/<int:pk>/approve/", registration_views.service_change_approve,
+         name="service_change_approve"),
+    path("codes/requests/<int:pk>/reject/", registration_views.service_change_reject, name="service_change_reject"),
+    path("codes/requests/<int:pk>/cancel/", registration_views.service_change_cancel, name="service_change_cancel"),
+]

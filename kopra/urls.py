@@ -13,6 +13,8 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("billers.urls")),
+    path("", include("quota.urls")),
+    path("", include("livin.urls")),
 ]
 
 handler400 = "kopra.views.bad_request"

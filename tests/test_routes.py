@@ -19,6 +19,7 @@ PUBLIC = {
     "healthz", "readyz",  # probes
     "login", "login_otp", "logout",  # signing in and out
     "set_language", "javascript-catalog",  # before and after sign-in alike
+    "sandbox_pay",  # the sandbox bank's VA payment page: stands in for an ATM or teller, not the console
 }
 
 
@@ -86,7 +87,7 @@ def test_company_b_can_neither_read_nor_change_anything_of_company_a(client, com
     b_admin = UserFactory(company=other_company, user_id="b-admin", is_admin=True, is_maker=True,
                           is_approver=True, is_viewer=True)
     sign_in(client, b_admin)
-    a_ids = sorted({row.pk for row in a_users})
+    a_ids = sorted({row.pk for row in a_users} | quota_rows_of(company, admin=a_users[0]))
     before = company_rows(company)
 
     checked = 0
@@ -97,8 +98,28 @@ def test_company_b_can_neither_read_nor_change_anything_of_company_a(client, com
             path = route_path(route, {key: pk for key in converters})
             for method in ("get", "post"):
                 response = getattr(client, method)(path, {"active": "0", "password": "Takeover-Pass-99",
-                                                          "full_name": "pwned", "roles": ["viewer"]})
+                                                          "full_name": "pwned", "roles": ["viewer"],
+                                                          "threshold": "0", "units": "100", "method": "va",
+                                                          "confirm": "1", "reason": "pwned"})
                 assert response.status_code in (404, 405), (method, path, response.status_code)
                 checked += 1
     assert checked > 0
     assert company_rows(company) == before, "company A's rows changed"
+
+def quota_rows_of(company, *, admin) -> set[int]:
+    """Company A's registry code, registration, stop request and top-up orders: their pks to try."""
+    from billers.registrations import registration_create, service_change_request
+    from quota.services import topup_request
+    from tests.factories import AgreementFactory, BillerCodeFactory
+
+    AgreementFactory(company=company)
+    code = BillerCodeFactory(company=company)
+    registration = registration_create(company=company, biller_code=code, actor=admin)
+    maker = UserFactory(company=company, user_id="a-maker")
+    change = service_change_request(registration=registration, action="stop", actor=maker)
+    pending = topup_request(registration=registration, actor=maker, method="va", units=100)
+    paid = topup_request(registration=registration, actor=maker, method="va", units=100)
+    paid.status = "paid"  # a receipt to try
+    paid.paid_at, paid.payment_reference = paid.created_at, "SBX-A"
+    paid.save()
+    return {code.pk, registration.pk, change.pk, pending.pk, paid.pk}

@@ -1,0 +1,199 @@
+"""Console pages of the quota app: balances and statement per code, top-up orders and receipts."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billers.models import CollectionAccount, Registration, Role
+from billers.registrations import registration_set_threshold
+from billers.selectors import paginate
+from kopra.downloads import csv_response, xlsx_response
+from kopra.errors import DomainError
+from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from quota import selectors, services
+from quota.forms import LedgerFilterForm, RefuseForm, ThresholdForm, TopUpForm
+from quota.models import TopUpOrder
+
+LEDGER_HEADER = ["time", "kind", "units", "balance_after", "reserved_after", "reference", "reason", "by"]
+
+
+def _registration(request, pk) -> Registration:
+    return company_object_or_404(request, Registration.objects.select_related("biller_code", "company"), pk=pk)
+
+
+def _order(request, pk) -> TopUpOrder:
+    return company_object_or_404(
+        request, TopUpOrder.objects.select_related("registration__biller_code", "requested_by", "approved_by",
+                                                   "package", "company"),
+        pk=pk,
+    )
+
+
+@company_view()
+def quota_overview(request):
+    registrations = selectors.registrations_with_quota(request.company)
+    return render(request, "quota/overview.html", {"registrations": registrations})
+
+
+@company_view()
+def quota_detail(request, pk):
+    registration = _registration(request, pk)
+    filters = LedgerFilterForm(request.GET or None)
+    criteria = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    entries = selectors.ledger_entries(
+        request.company, registration=registration, kind=criteria.get("kind", ""),
+        date_from=criteria.get("date_from"), date_to=criteria.get("date_to"),
+    )
+    export = request.GET.get("format")
+    if export in ("csv", "xlsx"):
+        rows = ([e.created_at if export == "xlsx" else timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                 e.kind, e.units, e.balance_after, e.reserved_after, e.reference, e.reason,
+                 str(e.actor) if e.actor else "system"] for e in entries.iterator())
+        name = f"quota-{registration.code}-{timezone.localdate():%Y%m%d}.{export}"
+        if export == "csv":
+            return csv_response(name, LEDGER_HEADER, rows)
+        return xlsx_response(name, LEDGER_HEADER, rows, sheet_title=f"Quota {registration.code}")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "quota/detail.html", {
+        "registration": registration,
+        "summary": selectors.quota_summary(registration),
+        "filters": filters,
+        "page": paginate(entries, request.GET.get("page")),
+        "query": query.urlencode(),
+        "orders": selectors.topup_orders(request.company, registration=registration)[:20],
+        "threshold_form": ThresholdForm(initial={"threshold": registration.low_quota_threshold}),
+        "agreement": selectors.agreement_in_force(company=request.company, biller_code=registration.biller_code),
+    })
+
+
+@company_view(Role.ADMIN)
+@require_POST
+def quota_threshold(request, pk):
+    registration = _registration(request, pk)
+    form = ThresholdForm(request.POST)
+    if form.is_valid():
+        registration_set_threshold(registration=registration, actor=request.user, request=request,
+                                   threshold=form.cleaned_data["threshold"])
+        messages.success(request, _("The console now warns when %(code)s has fewer than %(n)s pushes available.")
+                         % {"code": registration.code, "n": f"{form.cleaned_data['threshold']:,}"})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("quota_detail", pk=registration.pk)
+
+
+# --- Top-ups ----------------------------------------------------------------------------
+
+
+@company_view(Role.MAKER)
+@require_http_methods(["GET", "POST"])
+def topup_new(request, pk):
+    """Two steps: the maker fills the order and sees its price, then confirms it."""
+    registration = _registration(request, pk)
+    agreement = selectors.agreement_in_force(company=request.company, biller_code=registration.biller_code)
+    if agreement is None:
+        messages.error(request, _("No tariff agreement is in force for %(code)s; ask the bank.")
+                       % {"code": registration.code})
+        return redirect("quota_detail", pk=registration.pk)
+    accounts = company_queryset(request, CollectionAccount).filter(status=CollectionAccount.Status.ACTIVE)
+    form = TopUpForm(request.POST or None, agreement=agreement, accounts=accounts)
+    quote = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("confirm") == "1":
+                order = services.topup_request(
+                    registration=registration, actor=request.user, method=data["method"], units=data["units"],
+                    package=data["package"], debit_account=data["debit_account"], request=request,
+                )
+                messages.success(request, _order_message(order))
+                return redirect("topup_detail", pk=order.pk)
+            quote = selectors.topup_quote(registration=registration, units=data["units"], package=data["package"])
+        except DomainError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+    packages = [(package, selectors.topup_quote(registration=registration, package=package))
+                for package in agreement.packages.all()]
+    return render(request, "quota/topup_new.html", {
+        "registration": registration, "agreement": agreement, "form": form, "quote": quote, "packages": packages,
+        "tax_percent": (agreement.tax_rate * 100).normalize(),
+    })
+
+
+def _order_message(order: TopUpOrder) -> str:
+    if order.status == TopUpOrder.Status.PENDING_APPROVAL:
+        return _("Top-up #%(id)s waits for an approver.") % {"id": order.pk}
+    if order.status == TopUpOrder.Status.AWAITING_PAYMENT:
+        return _("Top-up #%(id)s: pay to virtual account %(va)s before it expires.") % {
+            "id": order.pk, "va": order.va_number}
+    if order.status == TopUpOrder.Status.PAID:
+        return _("Top-up #%(id)s is paid: %(units)s pushes credited to %(code)s.") % {
+            "id": order.pk, "units": f"{order.units:,}", "code": order.registration.code}
+    return _("Top-up #%(id)s was refused: %(reason)s") % {"id": order.pk, "reason": order.refusal_reason}
+
+
+@company_view()
+def topup_list(request):
+    orders = selectors.topup_orders(request.company)
+    status = request.GET.get("status", "")
+    if status in TopUpOrder.Status.values:
+        orders = orders.filter(status=status)
+    return render(request, "quota/topup_list.html", {
+        "page": paginate(orders, request.GET.get("page")), "status": status, "statuses": TopUpOrder.Status.choices,
+        "query": f"status={status}" if status else "",
+    })
+
+
+@company_view()
+def topup_detail(request, pk):
+    return render(request, "quota/topup_detail.html", {"order": _order(request, pk), "refuse_form": RefuseForm()})
+
+
+def _act(request, pk, act):
+    order = _order(request, pk)
+    try:
+        order = act(order)
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _order_message(order) if order.status != TopUpOrder.Status.CANCELLED
+                         else _("Top-up #%(id)s cancelled.") % {"id": order.pk})
+    return redirect("topup_detail", pk=order.pk)
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def topup_approve(request, pk):
+    return _act(request, pk, lambda order: services.topup_approve(order=order, approver=request.user,
+                                                                  request=request))
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def topup_refuse(request, pk):
+    form = RefuseForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _act(request, pk, lambda order: services.topup_refuse(order=order, approver=request.user, reason=reason,
+                                                                 request=request))
+
+
+@company_view(Role.MAKER)
+@require_POST
+def topup_cancel(request, pk):
+    return _act(request, pk, lambda order: services.topup_cancel(order=order, actor=request.user, request=request))
+
+
+@company_view(Role.MAKER, Role.APPROVER)
+@require_POST
+def topup_collect_debit(request, pk):
+    return _act(request, pk, lambda order: services.topup_collect_debit(order=order, request=request))
+
+
+@company_view()
+def topup_receipt(request, pk):
+    order = _order(request, pk)
+    if order.status != TopUpOrder.Status.PAID:
+        raise Http404("Only a paid top-up has a receipt.")
+    return render(request, "quota/receipt.html", {"order": order})

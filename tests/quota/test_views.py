@@ -1,0 +1,98 @@
+"""The console's quota page: figures, statement, exports, the low-quota warning."""
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from quota.services import quota_adjust, quota_consume, quota_release, quota_reserve
+from tests.factories import RegistrationFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def busy(registration):
+    """89123 after a few bills: 1,000 granted, 3 reserved, 1 delivered, 1 released, a staff correction."""
+    for n in (1, 2, 3):
+        quota_reserve(registration=registration, reference=f"bill:{n}")
+    quota_consume(registration=registration, reference="bill:1")
+    quota_release(registration=registration, reference="bill:2")
+    quota_adjust(registration=registration, units=5, actor=StaffFactory(), reference="adjust:1",
+                 reason='=HYPERLINK("http://evil.example","click")')
+    return registration
+
+
+def _figure(page, name):
+    return re.search(rf'id="quota-{name}">([\d,]+)<', page).group(1)
+
+
+def test_the_quota_page_shows_balance_reserved_and_available(busy, viewer, as_user):
+    page = as_user(viewer).get(f"/quota/{busy.pk}/").content.decode()
+
+    assert (_figure(page, "balance"), _figure(page, "reserved"), _figure(page, "available")) == (
+        "1,004", "1", "1,003")
+    assert "bill:3" in page and "Adjustment" in page
+
+
+def test_the_statement_filters_by_kind_and_date(busy, viewer, as_user):
+    browser = as_user(viewer)
+
+    reserves = browser.get(f"/quota/{busy.pk}/", {"kind": "reserve"}).content.decode()
+    assert reserves.count("<code>bill:") == 3
+
+    tomorrow = browser.get(f"/quota/{busy.pk}/", {"date_from": "2999-01-01"}).content.decode()
+    assert "No movements match." in tomorrow
+
+    backwards = browser.get(f"/quota/{busy.pk}/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
+    assert "The end date is before the start date." in backwards.content.decode()
+
+
+def test_the_csv_export_neutralises_formulas_and_keeps_numbers(busy, viewer, as_user):
+    response = as_user(viewer).get(f"/quota/{busy.pk}/", {"format": "csv"})
+
+    assert response["Content-Disposition"].startswith('attachment; filename="quota-89123-')
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["time", "kind", "units", "balance_after", "reserved_after", "reference", "reason", "by"]
+    adjust = next(row for row in rows if row[1] == "adjust")
+    assert adjust[6] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    release = next(row for row in rows if row[1] == "release")
+    assert release[2] == "-1"
+    assert len(rows) == 1 + 7
+
+
+def test_the_xlsx_export_neutralises_formulas(busy, viewer, as_user):
+    response = as_user(viewer).get(f"/quota/{busy.pk}/", {"format": "xlsx", "kind": "adjust"})
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "time" and len(rows) == 2
+    assert rows[1][1:4] == ("adjust", 5, 1004)
+    assert rows[1][6].startswith("'=HYPERLINK")
+
+
+def test_the_console_warns_on_every_page_when_available_is_below_the_threshold(registration, company_admin, as_user):
+    browser = as_user(company_admin)
+    assert "Low quota" not in browser.get("/").content.decode()
+
+    response = browser.post(f"/quota/{registration.pk}/threshold/", {"threshold": "1500"}, follow=True)
+
+    assert "fewer than 1,500 pushes available" in response.content.decode()
+    home = browser.get("/").content.decode()
+    assert "Low quota: biller code 89123 has 1,000 pushes available, below your warning level of 1,500." in home
+
+
+def test_only_an_admin_sets_the_threshold(registration, maker, as_user):
+    assert as_user(maker).post(f"/quota/{registration.pk}/threshold/", {"threshold": "5"}).status_code == 403
+    registration.refresh_from_db()
+    assert registration.low_quota_threshold == 100
+
+
+def test_the_overview_lists_only_the_companys_codes(registration, other_company, viewer, as_user):
+    RegistrationFactory(company=other_company, biller_code__code="70777")
+
+    page = as_user(viewer).get("/quota/").content.decode()
+
+    assert "89123" in page and "70777" not in page
