@@ -1,0 +1,133 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from reminders.fileformat import CellError, normalise_phone
+from reminders.fileformat.phones import _fast_path, _normalise_with_phonenumbers
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "081234567890",
+        "+6281234567890",
+        "+62 812-3456-7890",
+        "6281234567890",
+        "62 812 3456 7890",
+        "(0812) 3456 7890",
+        "0812.3456.7890",
+        "'081234567890",
+        "  081234567890  ",
+        "81234567890",
+        "81234567890.0",
+        "8.1234567890E+10",
+        "8,1234567890e10",
+        "+62 (0) 812 3456 7890",
+    ],
+)
+def test_every_common_writing_of_a_mobile_number_becomes_e164(written):
+    assert normalise_phone(written) == "+6281234567890"
+
+
+@pytest.mark.parametrize("cell", [81234567890, 81234567890.0, 8.123456789e10, Decimal("81234567890")])
+def test_a_number_cell_that_lost_its_leading_zero_is_read_as_the_mobile_number(cell):
+    assert normalise_phone(cell) == "+6281234567890"
+
+
+def test_short_and_long_mobile_numbers_are_accepted():
+    assert normalise_phone("0812345678") == "+62812345678"
+    assert normalise_phone("62812345678") == "+62812345678"
+    assert normalise_phone("0812345678901") == "+62812345678901"
+
+
+def test_a_jakarta_landline_is_refused_as_not_mobile():
+    with pytest.raises(CellError) as raised:
+        normalise_phone("021-5551234")
+    assert raised.value.code == "phone_not_mobile"
+    assert "landline" in raised.value.message
+
+
+def test_a_singapore_mobile_is_refused_as_not_indonesian():
+    with pytest.raises(CellError) as raised:
+        normalise_phone("+65 8123 4567")
+    assert raised.value.code == "phone_not_indonesian"
+    assert "+62" in raised.value.message
+
+
+def test_scientific_notation_that_dropped_digits_is_refused_with_advice():
+    with pytest.raises(CellError) as raised:
+        normalise_phone("8.12346E+10")
+    assert raised.value.code == "phone_shortened"
+    assert "8.12346E+10" in raised.value.message
+    assert "Text" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "0812-FLOWERS", "08123", "081234567890123456", "hello", True, -81234567890, 0.5, float("nan"), None],
+)
+def test_values_that_are_not_phone_numbers_are_refused(value):
+    with pytest.raises(CellError) as raised:
+        normalise_phone(value)
+    assert raised.value.code == "invalid_phone"
+    assert "081234567890" in raised.value.message  # tells how to write it
+
+
+_clean = st.builds(
+    # Shapes the fast path accepts: optional 0 / 62 / +62, then digits starting with 8.
+    lambda prefix, second, rest: f"{prefix}8{second}{rest}",
+    st.sampled_from(["", "0", "62", "+62"]),
+    st.sampled_from("0123456789"),
+    st.text("0123456789", min_size=5, max_size=13),
+)
+
+
+@st.composite
+def _with_separators(draw):
+    """A clean writing with spaces, hyphens, dots or parentheses put anywhere."""
+    text = draw(_clean)
+    out = []
+    for char in text:
+        out.append(draw(st.sampled_from(["", "", "", " ", "-", ".", "(", ")", "/"])))
+        out.append(char)
+    return "".join(out)
+
+
+_writings = st.one_of(
+    _clean,
+    _with_separators(),
+    # Anything made of the characters phone numbers are written with.
+    st.text("0123456789+ -()62", min_size=1, max_size=20),
+)
+
+
+@settings(max_examples=3000)
+@given(_writings)
+@example("0812345678")
+@example("62812345678")
+@example("+620812345678")
+@example("0800123456789")
+@example("0804123456789")
+@example("0809123456789")
+def test_the_fast_path_gives_phonenumbers_answer_wherever_it_answers(text):
+    fast = _fast_path(text)
+    if fast is None:
+        return
+    assert _normalise_with_phonenumbers(text) == fast
+
+
+@settings(max_examples=500)
+@given(st.from_regex(r"8[1-35-9][0-9]{7,10}", fullmatch=True))
+def test_every_indonesian_mobile_number_round_trips_through_its_writings(national):
+    expected = "+62" + national
+    for written in (
+        national,
+        "0" + national,
+        "62" + national,
+        "+62" + national,
+        f"+62 {national[:3]}-{national[3:]}",
+    ):
+        assert normalise_phone(written) == expected
+    assert normalise_phone(int(national)) == expected
