@@ -1,0 +1,20 @@
+"""Tasks of the reminders app: thin, by id, safe to run twice."""
+
+from celery import shared_task
+
+from reminders.models import Upload
+from reminders.uploads import upload_rows_purge, upload_validate
+
+
+@shared_task(name="reminders.validate_upload")
+def validate_upload(upload_id: int, **kwargs) -> None:
+    """Reads and checks an uploaded bill file (the validation report)."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is not None:
+        upload_validate(upload=upload)
+
+
+@shared_task(name="reminders.purge_upload_rows")
+def purge_upload_rows(upload_id: int, **kwargs) -> None:
+    """Drops the staging rows of an upload once its bills exist (or it was dropped)."""
+    upload_rows_purge(upload_id=upload_id)
