@@ -1,0 +1,187 @@
+"""Console pages of the bill file upload: template, upload form, list, report, and the decisions on it."""
+
+import io
+import tempfile
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billers.models import Registration, Role
+from kopra.downloads import csv_response
+from kopra.errors import DomainError
+from kopra.exports import write_xlsx
+from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from quota.selectors import quota_available
+from reminders import uploads
+from reminders.fileformat import FileRefused
+from reminders.fileformat.template_file import COLUMN_HELP, build_template_csv, build_template_xlsx
+from reminders.fileformat.headers import COLUMNS
+from reminders.models import Upload
+from reminders.upload_forms import UploadForm, UploadRejectForm
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_PER_PAGE = 100
+
+
+def _column_help():
+    return [(column, COLUMN_HELP[column.name]) for column in COLUMNS]
+
+
+@company_view()
+@require_GET
+def upload_template(request, file_format):
+    if file_format == "xlsx":
+        return FileResponse(io.BytesIO(build_template_xlsx()), as_attachment=True,
+                            filename="kopra-bill-template.xlsx", content_type=XLSX_TYPE)
+    return FileResponse(io.BytesIO(build_template_csv()), as_attachment=True, filename="kopra-bill-template.csv",
+                        content_type="text/csv; charset=utf-8")
+
+
+@company_view(Role.MAKER)
+@require_http_methods(["GET", "POST"])
+def upload_new(request):
+    registrations = (company_queryset(request, Registration).filter(status=Registration.Status.ACTIVE)
+                     .select_related("biller_code", "company"))
+    form = UploadForm(request.POST or None, request.FILES or None, registrations=registrations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = uploads.upload_receive(registration=form.cleaned_data["registration"],
+                                            uploaded_file=form.cleaned_data["file"], actor=request.user,
+                                            request=request)
+        except DomainError as exc:
+            form.add_error("file" if exc.field == "file" else None, exc.message)
+        else:
+            messages.success(request, _("%(name)s received; it is being checked.") % {"name": upload.original_name})
+            return redirect("upload_detail", pk=upload.pk)
+    max_rows, max_bytes = uploads.upload_limits()
+    return render(request, "reminders/upload_new.html", {
+        "form": form, "has_codes": registrations.exists(), "columns": _column_help(),
+        "max_rows": max_rows, "max_megabytes": max_bytes // (1024 * 1024),
+    })
+
+
+@company_view()
+@require_GET
+def upload_list(request):
+    page = Paginator(
+        company_queryset(request, Upload).select_related("registration__biller_code", "uploaded_by")
+        .order_by("-created_at", "-id"), 50,
+    ).get_page(request.GET.get("page"))
+    return render(request, "reminders/upload_list.html", {"page": page})
+
+
+def _upload_of(request, pk):
+    return company_object_or_404(
+        request, Upload.objects.select_related("registration__biller_code", "uploaded_by", "submitted_by",
+                                               "approved_by", "rejected_by", "duplicate_of"), pk=pk)
+
+
+@company_view()
+@require_GET
+def upload_detail(request, pk):
+    upload = _upload_of(request, pk)
+    errors = Paginator(uploads.upload_errors(upload), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    available = quota_available(upload.registration)
+    return render(request, "reminders/upload_detail.html", {
+        "upload": upload, "errors": errors, "quota_available_now": max(available, 0),
+        "quota_short": upload.status == Upload.Status.VALIDATED and available < upload.valid_rows,
+        "quota_missing": max(upload.valid_rows - max(available, 0), 0),
+        "reject_form": UploadRejectForm(),
+        "progress_url": reverse("upload_progress", args=[upload.pk]),
+    })
+
+
+@company_view()
+@require_GET
+def upload_progress(request, pk):
+    upload = company_object_or_404(request, Upload.objects.only("status", "rows_read", "rows_total", "company"),
+                                   pk=pk)
+    percent = None
+    if upload.rows_total:
+        percent = min(100, round(100 * upload.rows_read / upload.rows_total))
+        message = _("%(read)s of about %(total)s rows read.") % {"read": f"{upload.rows_read:,}",
+                                                                 "total": f"{upload.rows_total:,}"}
+    else:
+        message = _("%(read)s rows read so far.") % {"read": f"{upload.rows_read:,}"}
+    return JsonResponse({
+        "status": upload.status, "status_label": upload.get_status_display(), "done": upload.is_done_reading,
+        "rows_read": upload.rows_read, "rows_total": upload.rows_total, "percent": percent, "message": message,
+    })
+
+
+@company_view()
+@require_GET
+def upload_error_file(request, pk, file_format):
+    upload = _upload_of(request, pk)
+    if not upload.is_done_reading or upload.status == Upload.Status.REFUSED:
+        raise Http404
+    if file_format == "xlsx" and upload.file_format != "xlsx":
+        raise Http404
+    stem = upload.original_name.rsplit(".", 1)[0]
+    filename = f"{stem}-errors.{file_format}"
+    rows = uploads.upload_error_file_rows(upload)
+    try:
+        header = next(rows)
+    except FileRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("upload_detail", pk=upload.pk)
+    if file_format == "csv":
+        return csv_response(filename, header, rows)
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    write_xlsx(_with_header(header, rows), spool, sheet_title="Errors")
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
+def _with_header(header, rows):
+    yield header
+    yield from rows
+
+
+def _decision(request, pk, action, done_message):
+    upload = _upload_of(request, pk)
+    try:
+        action(upload)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done_message % {"name": upload.original_name})
+    return redirect("upload_detail", pk=upload.pk)
+
+
+@company_view(Role.MAKER)
+@require_POST
+def upload_submit(request, pk):
+    return _decision(request, pk, lambda upload: uploads.upload_submit(upload=upload, actor=request.user,
+                                                                       request=request),
+                     _("%(name)s submitted."))
+
+
+@company_view(Role.MAKER)
+@require_POST
+def upload_discard(request, pk):
+    return _decision(request, pk, lambda upload: uploads.upload_discard(upload=upload, actor=request.user,
+                                                                        request=request),
+                     _("%(name)s discarded."))
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def upload_approve(request, pk):
+    return _decision(request, pk, lambda upload: uploads.upload_approve(upload=upload, approver=request.user,
+                                                                        request=request),
+                     _("%(name)s approved: its bills are received."))
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def upload_reject(request, pk):
+    form = UploadRejectForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _decision(request, pk, lambda upload: uploads.upload_reject(upload=upload, approver=request.user,
+                                                                       reason=reason, request=request),
+                     _("%(name)s rejected: its bills are cancelled."))
