@@ -54,19 +54,7 @@ class UserAdmin(DjangoUserAdmin):
 # --- Bank-side master data --------------------------------------------------------------
 
 from billers.models import BillerCode, CollectionAccount, Registration, ServiceChangeRequest  # noqa: E402
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only services write: staff read them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from kopra.admin import ReadOnlyAdmin  # noqa: E402
 
 
 @admin.register(CollectionAccount)

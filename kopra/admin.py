@@ -5,13 +5,8 @@ from django.contrib import admin
 from kopra.models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_label", "company", "action", "sentence", "ip", "request_id"]
-    list_filter = ["action", "company"]
-    search_fields = ["sentence", "actor_label", "request_id", "object_id"]
-    date_hierarchy = "at"
-    list_select_related = ["company"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only services write (or nobody may rewrite): staff read them here."""
 
     def has_add_permission(self, request):
         return False
@@ -21,3 +16,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "company", "action", "sentence", "ip", "request_id"]
+    list_filter = ["action", "company"]
+    search_fields = ["sentence", "actor_label", "request_id", "object_id"]
+    date_hierarchy = "at"
+    list_select_related = ["company"]

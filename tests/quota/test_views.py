@@ -96,3 +96,13 @@ def test_the_overview_lists_only_the_companys_codes(registration, other_company,
     page = as_user(viewer).get("/quota/").content.decode()
 
     assert "89123" in page and "70777" not in page
+
+
+def test_the_statement_pages_keep_the_filters(registration, viewer, as_user):
+    for n in range(55):
+        quota_reserve(registration=registration, reference=f"bill:{n}")
+
+    page = as_user(viewer).get(f"/quota/{registration.pk}/", {"kind": "reserve"}).content.decode()
+
+    assert "Page 1 of 2" in page
+    assert 'href="?page=2&kind=reserve"' in page

@@ -1,0 +1,199 @@
+"""The only way quota moves.
+
+Every movement is one ``LedgerEntry`` written in the same transaction as the change to
+the account, under a row lock on the account (``SELECT ... FOR UPDATE`` on PostgreSQL;
+on SQLite every transaction begins IMMEDIATE, so writers take turns). Each movement is
+idempotent by ``(kind, reference)``: booking the same event again returns the entry
+already booked and moves nothing. The sign of ``units`` per kind is in ``quota.models``.
+
+Grants, top-ups and adjustments are also written to the audit log; reservations,
+consumptions and releases are machine bookings per bill, and the ledger is their record.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billers.models import Registration
+from kopra.audit import audit_record
+from kopra.errors import Conflict, InsufficientQuota, InvalidInput
+from quota.models import LedgerEntry, QuotaAccount
+
+Kind = LedgerEntry.Kind
+
+
+@dataclass(frozen=True)
+class _Move:
+    balance: int
+    reserved: int
+
+
+def _move_of(kind: str, units: int) -> _Move:
+    """How ``units`` of ``kind`` (signed as stored) change balance and reserved."""
+    if kind in (Kind.GRANT, Kind.TOPUP, Kind.ADJUST):
+        return _Move(balance=units, reserved=0)
+    if kind in (Kind.RESERVE, Kind.RELEASE):
+        return _Move(balance=0, reserved=units)
+    if kind == Kind.CONSUME:
+        return _Move(balance=units, reserved=units)
+    raise ValueError(kind)
+
+
+def quota_account_open(*, registration: Registration) -> QuotaAccount:
+    """The quota account of ``registration``, opened empty on first need."""
+    account, _created = QuotaAccount.objects.get_or_create(
+        registration=registration, defaults={"company_id": registration.company_id}
+    )
+    return account
+
+
+def _locked_account(registration: Registration) -> QuotaAccount:
+    locked = QuotaAccount.objects.select_for_update()
+    account = locked.filter(registration=registration).first()
+    if account is None:
+        quota_account_open(registration=registration)
+        account = locked.get(registration=registration)
+    return account
+
+
+def _positive(units: int) -> int:
+    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        raise InvalidInput(_("The number of pushes must be a whole number above zero."), field="units")
+    return units
+
+
+def _book(
+    *, registration: Registration, kind: str, units: int, reference: str, actor=None, reason: str = "",
+    refuse=None,
+) -> tuple[LedgerEntry, bool]:
+    """Books one movement, or finds it booked; ``refuse(account, move)`` raises if the account cannot take it."""
+    if not reference:
+        raise InvalidInput(_("A quota movement needs a reference."), field="reference")
+    with transaction.atomic():
+        account = _locked_account(registration)
+        existing = LedgerEntry.objects.filter(account=account, kind=kind, reference=reference).first()
+        if existing is not None:
+            if existing.units != units:
+                raise Conflict(
+                    _("%(kind)s %(reference)s was already booked with %(booked)d units, not %(units)d.")
+                    % {"kind": kind, "reference": reference, "booked": existing.units, "units": units}
+                )
+            return existing, False
+        move = _move_of(kind, units)
+        if refuse is not None:
+            refuse(account, move)
+        account.balance += move.balance
+        account.reserved += move.reserved
+        # The CHECK constraints refuse a negative or over-reserved account even if a
+        # refusal above were wrong.
+        QuotaAccount.objects.filter(pk=account.pk).update(
+            balance=account.balance, reserved=account.reserved, updated_at=timezone.now()
+        )
+        entry = LedgerEntry.objects.create(
+            account=account, company_id=account.company_id, kind=kind, units=units,
+            balance_after=account.balance, reserved_after=account.reserved,
+            reference=reference, reason=reason, actor=actor,
+        )
+        return entry, True
+
+
+def quota_grant(*, registration: Registration, units: int, reference: str, actor=None, reason: str = "",
+                request=None) -> LedgerEntry:
+    """Adds ``units`` pushes granted by the agreement (e.g. the initial quota)."""
+    return _credit_audited(registration=registration, kind=Kind.GRANT, units=units, reference=reference,
+                           actor=actor, reason=reason, request=request)
+
+
+def quota_topup_credit(*, registration: Registration, units: int, reference: str, actor=None, reason: str = "",
+                       request=None) -> LedgerEntry:
+    """Adds ``units`` pushes bought by a paid top-up (reference ``topup:<order id>``)."""
+    return _credit_audited(registration=registration, kind=Kind.TOPUP, units=units, reference=reference,
+                           actor=actor, reason=reason, request=request)
+
+
+def _credit_audited(*, registration, kind, units, reference, actor, reason, request) -> LedgerEntry:
+    with transaction.atomic():
+        entry, created = _book(registration=registration, kind=kind, units=_positive(units), reference=reference,
+                               actor=actor, reason=reason)
+        if created:
+            audit_record(
+                action=f"quota.{kind}", actor=actor, company=registration.company, request=request, obj=entry,
+                sentence=f"{actor or 'system'} credited {units} pushes to {registration.code} ({kind}, {reference})",
+                details={"units": units, "reference": reference, "balance_after": entry.balance_after},
+            )
+    return entry
+
+
+def quota_reserve(*, registration: Registration, units: int = 1, reference: str, actor=None) -> LedgerEntry:
+    """Sets ``units`` pushes aside for a bill or an upload; refuses when fewer are available."""
+
+    def refuse(account, move):
+        if account.balance - account.reserved < move.reserved:
+            raise InsufficientQuota(
+                _("Not enough quota for %(code)s: %(available)d available, %(needed)d needed.")
+                % {"code": registration.code, "available": account.balance - account.reserved,
+                   "needed": move.reserved}
+            )
+
+    entry, _created = _book(registration=registration, kind=Kind.RESERVE, units=_positive(units),
+                            reference=reference, actor=actor, refuse=refuse)
+    return entry
+
+
+def _refuse_beyond_reserved(registration, message):
+    def refuse(account, move):
+        if account.reserved + move.reserved < 0:
+            raise Conflict(
+                message % {"reserved": account.reserved, "code": registration.code, "units": -move.reserved}
+            )
+
+    return refuse
+
+
+def quota_consume(*, registration: Registration, units: int = 1, reference: str, actor=None) -> LedgerEntry:
+    """Spends ``units`` reserved pushes (a push was delivered): balance and reserved go down."""
+    entry, _created = _book(registration=registration, kind=Kind.CONSUME, units=-_positive(units),
+                            reference=reference, actor=actor, refuse=_refuse_beyond_reserved(
+        registration, _("Only %(reserved)d pushes of %(code)s are reserved; %(units)d cannot be consumed.")))
+    return entry
+
+
+def quota_release(*, registration: Registration, units: int = 1, reference: str, actor=None) -> LedgerEntry:
+    """Gives ``units`` reserved pushes back to the available quota (nothing was delivered)."""
+    entry, _created = _book(registration=registration, kind=Kind.RELEASE, units=-_positive(units),
+                            reference=reference, actor=actor, refuse=_refuse_beyond_reserved(
+        registration, _("Only %(reserved)d pushes of %(code)s are reserved; %(units)d cannot be released.")))
+    return entry
+
+
+def quota_adjust(*, registration: Registration, units: int, reason: str, actor, reference: str,
+                 request=None) -> LedgerEntry:
+    """A bank correction of ``units`` (either sign) with a mandatory reason; never below what is reserved."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the quota is adjusted."), field="reason")
+    if not isinstance(units, int) or isinstance(units, bool) or units == 0:
+        raise InvalidInput(_("An adjustment is a whole number of pushes, not zero."), field="units")
+
+    def refuse(account, move):
+        if account.balance + move.balance < account.reserved:
+            raise Conflict(
+                _("An adjustment of %(units)d would leave %(code)s with %(balance)d pushes "
+                  "while %(reserved)d are reserved.")
+                % {"units": units, "code": registration.code, "balance": account.balance + move.balance,
+                   "reserved": account.reserved},
+                field="units",
+            )
+
+    with transaction.atomic():
+        entry, created = _book(registration=registration, kind=Kind.ADJUST, units=units, reference=reference,
+                               actor=actor, reason=reason, refuse=refuse)
+        if created:
+            audit_record(
+                action="quota.adjust", actor=actor, company=registration.company, request=request, obj=entry,
+                sentence=f"{actor or 'system'} adjusted the quota of {registration.code} by {units:+d}: {reason}",
+                details={"units": units, "reference": reference, "balance_after": entry.balance_after},
+            )
+    return entry
