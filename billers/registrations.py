@@ -144,5 +144,9 @@ def _apply(change: ServiceChangeRequest, *, actor: User, request=None) -> None:
     audit_record(action=f"registration.{verb}", actor=actor, company=registration.company, request=request,
                  obj=registration,
                  sentence=f"Service of {registration.code} {verb} at the request of {change.requested_by}{approval}")
-    # TODO(bills): stopping must cancel the code's active bills: reminders.services.bills_cancel_for_stop
+    if change.action == ServiceChangeRequest.Action.STOP:
+        # Its active bills end with it: shown ones are withdrawn, reserved quota released.
+        from reminders.services import bills_cancel_for_stop
+
+        bills_cancel_for_stop(registration=registration, actor=actor)
 

@@ -29,6 +29,17 @@ def paginate(queryset, page_number, per_page: int = PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(page_number)
 
 
+def registration_for_code(company: Company, code: str):
+    """The company's Bill Reminder registration of biller code ``code``, or None."""
+    from billers.models import Registration
+
+    return (
+        Registration.objects.select_related("biller_code", "company")
+        .filter(company=company, biller_code__code=code)
+        .first()
+    )
+
+
 def registration_refusal(*, company: Company, biller_code: BillerCode) -> str | None:
     """Why ``company`` cannot register ``biller_code`` for Bill Reminder, or None if it can."""
     from quota.selectors import agreement_in_force

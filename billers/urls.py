@@ -17,6 +17,16 @@ urlpatterns = [
     path("company/audit/", views.audit_log, name="audit_log"),
 ]
 
+from billers import credential_views  # noqa: E402
+
+urlpatterns += [
+    path("company/api-credentials/", credential_views.credential_list, name="credential_list"),
+    path("company/api-credentials/new/", credential_views.credential_create, name="credential_create"),
+    path("company/api-credentials/<int:pk>/", credential_views.credential_edit, name="credential_edit"),
+    path("company/api-credentials/<int:pk>/rotate/", credential_views.credential_rotate, name="credential_rotate"),
+    path("company/api-credentials/<int:pk>/revoke/", credential_views.credential_revoke, name="credential_revoke"),
+]
+
 from billers import registration_views  # noqa: E402
 
 urlpatterns += [

@@ -16,4 +16,10 @@ app.conf.beat_schedule = {
     "kopra.heartbeat": {"task": "kopra.heartbeat", "schedule": 30.0},
     # Unpaid top-ups end when their virtual account expires; they credit nothing.
     "quota.expire_topups": {"task": "quota.expire_topups", "schedule": 60.0},
+    # Delivery is claimed from the database every few seconds (no long countdowns): a
+    # task lost with a worker or never queued while the broker was down is claimed again.
+    "notifications.directory_sweep": {"task": "notifications.directory_sweep", "schedule": 3.0},
+    "notifications.dispatch_due_bills": {"task": "notifications.dispatch_due_bills", "schedule": 2.0},
+    "notifications.expire_due_bills": {"task": "notifications.expire_due_bills", "schedule": 10.0},
+    "notifications.deliver_due_callbacks": {"task": "notifications.deliver_due_callbacks", "schedule": 5.0},
 }

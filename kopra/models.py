@@ -60,7 +60,7 @@ class IdempotencyRecord(models.Model):
     external_id = models.CharField(max_length=36)
     fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path and minified body."))
     status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    response_body = models.TextField(blank=True, help_text=_("The JSON answer exactly as sent."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

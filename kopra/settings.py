@@ -6,6 +6,7 @@ nothing but Python is needed. Production sets ``KOPRA_ENV=production`` plus
 DEBUG on or a default secret.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_htmx",
@@ -111,9 +113,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so a real worker process can see the test database too.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-kopra.sqlite3")}
+    # A file, not memory, so a real worker process can see the test database too; one
+    # per test run, so two runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-kopra-{os.getpid()}.sqlite3")}
 else:
+    # One test database per test run, so two runs against one server never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -171,6 +176,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
+
+# --- Bill file uploads ----------------------------------------------------------------
+# Limits of one uploaded bill file (shared/FILE_FORMAT.md): data rows, and size in bytes.
+UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=1_000_000)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -231,6 +241,27 @@ SILENCED_SYSTEM_CHECKS = [
 # First key encrypts, every key decrypts: prepend a new key to rotate.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# --- Operations -----------------------------------------------------------------------
+# Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- The bank: Livin' gateway and the sandbox -------------------------------------------
+# "inprocess" calls the sandbox in this process; "http" calls LIVIN_BASE_URL (a bank, or
+# this project's sandbox API served over HTTP).
+LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default="inprocess")
+LIVIN_BASE_URL = env.str("LIVIN_BASE_URL", default="http://127.0.0.1:8000")
+LIVIN_PARTNER_ID = env.str("LIVIN_PARTNER_ID", default="kopra-portal")
+LIVIN_SECRET = env.str("LIVIN_SECRET", default="sandbox-livin-secret-change-me")
+LIVIN_TIMEOUT_SECONDS = env.float("LIVIN_TIMEOUT_SECONDS", default=5.0)
+# The sandbox bank (Livin' payer pages, payment pages, its API) is for demos and tests.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
+LIVIN_PAYMENT_CALLBACK = "notifications.services.payment_received"
+# Delivery: pushes retry with capped exponential backoff and jitter, never past a bill's end.
+PUSH_RETRY_BASE_SECONDS = env.int("PUSH_RETRY_BASE_SECONDS", default=10)
+PUSH_RETRY_CAP_SECONDS = env.int("PUSH_RETRY_CAP_SECONDS", default=600)
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=200)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
+
 # --- REST framework / OpenAPI ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -246,6 +277,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Served from this site: many bank networks reach no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------

@@ -63,3 +63,98 @@ class VirtualAccountBill(models.Model):
 
     def __str__(self) -> str:
         return f"VA {self.va_number} · Rp {self.amount} ({self.status})"
+
+
+# --- The Livin' app: who has it, what it was pushed, what it shows ---------------------
+
+
+class LivinUser(models.Model):
+    """A phone number with the Livin' app (the bank's directory)."""
+
+    phone = models.CharField(_("phone (E.164)"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox Livin' user")
+        ordering = ["phone"]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.name}".strip()
+
+
+class DisplayedBill(models.Model):
+    """A bill pushed to Livin': shown to its phone from start to end unless withdrawn or paid."""
+
+    class Channel(models.TextChoices):
+        MBP = "MBP", _("Mandiri Bill Payment")
+        MVA = "MVA", _("Mandiri Virtual Account")
+
+    reference = models.CharField(max_length=24, unique=True, help_text=_("The portal's reference no."))
+    phone = models.CharField(max_length=16, db_index=True)
+    biller_code = models.CharField(max_length=10)
+    biller_name = models.CharField(max_length=120, blank=True)
+    bill_key = models.CharField(max_length=20)
+    payer_name = models.CharField(max_length=100, blank=True)
+    amount = models.DecimalField(max_digits=15, decimal_places=2)
+    description = models.CharField(max_length=140, blank=True)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    pushed_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_amount = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
+    channel = models.CharField(max_length=3, choices=Channel, blank=True)
+    payment_reference = models.CharField(max_length=32, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sandbox displayed bill")
+        ordering = ["-pushed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} → {self.phone}"
+
+    def shown_at(self, moment) -> bool:
+        """Shown in the app at ``moment``: inside its window, not withdrawn, not paid."""
+        return self.start_at <= moment < self.end_at and self.withdrawn_at is None and self.paid_at is None
+
+
+class Notification(models.Model):
+    """A push notification in a phone's inbox."""
+
+    phone = models.CharField(max_length=16, db_index=True)
+    reference = models.CharField(max_length=24, unique=True, help_text=_("One push per bill reference."))
+    title = models.CharField(max_length=120)
+    body = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox push notification")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.title}"
+
+
+class Fault(models.Model):
+    """Fault injection for one sandbox operation: errors, latency, or a full outage."""
+
+    class Operation(models.TextChoices):
+        LOOKUP = "lookup", _("Directory lookup")
+        PUSH = "push", _("Push and display")
+        WITHDRAW = "withdraw", _("Withdraw")
+
+    operation = models.CharField(max_length=10, choices=Operation, unique=True)
+    error_rate = models.FloatField(default=0, help_text=_("0 to 1: the share of calls that fail with 503."))
+    latency_ms = models.PositiveIntegerField(
+        default=0, help_text=_("Added to every call; for push, to every bill of the batch."))
+    outage = models.BooleanField(default=False, help_text=_("Every call fails with 503."))
+
+    class Meta:
+        verbose_name = _("sandbox fault")
+        constraints = [
+            models.CheckConstraint(condition=Q(error_rate__gte=0) & Q(error_rate__lte=1), name="fault_rate_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation}: errors {self.error_rate:.0%}, +{self.latency_ms} ms{', OUTAGE' if self.outage else ''}"

@@ -1,1 +1,93 @@
-"""Models of the notifications app."""
+"""Delivery attempts to Livin' and signed callbacks to billers."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kopra.tenancy import TenantModel
+
+
+class DeliveryAttempt(TenantModel):
+    """One call to Livin' for a bill: what, when, how long, and how late against the schedule."""
+
+    class Operation(models.TextChoices):
+        LOOKUP = "lookup", _("Directory check")
+        PUSH = "push", _("Push")
+        WITHDRAW = "withdraw", _("Withdraw")
+
+    bill = models.ForeignKey("reminders.Bill", on_delete=models.PROTECT, related_name="attempts")
+    operation = models.CharField(max_length=10, choices=Operation)
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    error = models.CharField(max_length=300, blank=True)
+    latency_ms = models.PositiveIntegerField(help_text=_("How long the gateway call took."))
+    lag_ms = models.BigIntegerField(
+        null=True, blank=True, help_text=_("For a delivered push: how long after the bill's scheduled start.")
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["company", "operation", "at"], name="attempt_company_op_at")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.bill_id} {'ok' if self.ok else self.error}"
+
+
+class CallbackSetting(TenantModel):
+    """Where a company wants bill events POSTed, and the secret that signs them."""
+
+    url = models.URLField(_("callback URL"), max_length=300)
+    secret_encrypted = models.TextField(editable=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company"], name="one_callback_setting_per_company")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class CallbackEvent(TenantModel):
+    """One event to deliver to the biller, retried with backoff for 24 hours."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        GAVE_UP = "gave_up", _("Gave up after 24 hours")
+
+    bill = models.ForeignKey("reminders.Bill", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="callbacks")
+    event = models.CharField(max_length=32)
+    payload = models.JSONField()
+    external_id = models.CharField(max_length=36, unique=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="callback_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk} ({self.status})"
+
+
+class CallbackAttempt(models.Model):
+    """One POST of a callback and what the biller's server answered."""
+
+    callback = models.ForeignKey(CallbackEvent, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.callback_id} @ {self.at}: {self.status_code or self.error}"

@@ -1,1 +1,293 @@
-"""Models of the reminders app."""
+"""Bills (one reminder each), their events, and the transitions between statuses."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kopra.tenancy import TenantModel
+
+
+class BillStatus(models.TextChoices):
+    PENDING_APPROVAL = "PENDING_APPROVAL", _("Waiting for approval")
+    RECEIVED = "RECEIVED", _("Received")
+    SCHEDULED = "SCHEDULED", _("Scheduled")
+    DISPLAYED = "DISPLAYED", _("Displayed in Livin'")
+    PAID = "PAID", _("Paid")
+    EXPIRED = "EXPIRED", _("Expired")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    FAILED = "FAILED", _("Failed")
+    NOT_LIVIN_USER = "NOT_LIVIN_USER", _("Not a Livin' user")
+
+
+ACTIVE_STATUSES = (
+    BillStatus.PENDING_APPROVAL,
+    BillStatus.RECEIVED,
+    BillStatus.SCHEDULED,
+    BillStatus.DISPLAYED,
+)
+TERMINAL_STATUSES = tuple(s for s in BillStatus if s not in ACTIVE_STATUSES)
+
+# The lifecycle of DESIGN.md: every move a bill may make, and no other.
+TRANSITIONS: dict[str, set[str]] = {
+    BillStatus.PENDING_APPROVAL: {BillStatus.RECEIVED, BillStatus.CANCELLED},
+    BillStatus.RECEIVED: {
+        BillStatus.SCHEDULED, BillStatus.NOT_LIVIN_USER, BillStatus.CANCELLED, BillStatus.PAID,
+        BillStatus.EXPIRED,
+    },
+    BillStatus.SCHEDULED: {
+        BillStatus.DISPLAYED, BillStatus.CANCELLED, BillStatus.PAID, BillStatus.FAILED, BillStatus.EXPIRED,
+    },
+    BillStatus.DISPLAYED: {BillStatus.PAID, BillStatus.EXPIRED, BillStatus.CANCELLED},
+}
+
+
+class BillSource(models.TextChoices):
+    API = "api", _("Open API")
+    CONSOLE = "console", _("Single entry")
+    UPLOAD = "upload", _("File upload")
+
+
+def new_reference_no() -> str:
+    """The portal's id for a bill: sortable by time, unguessable, 24 characters."""
+    return timezone.now().strftime("%y%m%d%H%M%S") + secrets.token_hex(6).upper()
+
+
+class Bill(TenantModel):
+    """One reminder: a bill shown to one payer in Livin' from ``start_at`` to ``end_at``."""
+
+    reference_no = models.CharField(_("reference no."), max_length=24, unique=True, default=new_reference_no)
+    registration = models.ForeignKey(
+        "billers.Registration", on_delete=models.PROTECT, related_name="bills", verbose_name=_("biller code")
+    )
+    bill_key = models.CharField(_("bill key"), max_length=20)
+    partner_reference_no = models.CharField(_("partner reference no."), max_length=64, null=True, blank=True)
+    payer_phone = models.CharField(_("payer phone"), max_length=16)
+    payer_name = models.CharField(_("payer name"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=2)
+    description = models.CharField(_("description"), max_length=140, blank=True)
+    start_at = models.DateTimeField(_("start"))
+    end_at = models.DateTimeField(_("end"))
+    status = models.CharField(_("status"), max_length=16, choices=BillStatus, default=BillStatus.RECEIVED)
+    source = models.CharField(_("source"), max_length=8, choices=BillSource)
+    upload = models.ForeignKey(
+        "reminders.Upload", null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
+    )
+    livin_user = models.BooleanField(_("Livin' user"), null=True)
+    displayed_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_amount = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Delivery bookkeeping, claimed by the scheduler with a lease instead of long countdowns.
+    next_push_at = models.DateTimeField(null=True, blank=True)
+    push_attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "bill_key"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="one_active_reminder_per_bill_key",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "partner_reference_no"],
+                condition=Q(partner_reference_no__isnull=False),
+                name="partner_reference_unique_per_company",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bill_amount_positive"),
+            models.CheckConstraint(condition=Q(end_at__gt=models.F("start_at")), name="bill_ends_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "-created_at"], name="bill_company_recent"),
+            models.Index(fields=["company", "status"], name="bill_company_status"),
+            models.Index(fields=["status", "next_push_at"], name="bill_due_to_push"),
+            models.Index(fields=["status", "end_at"], name="bill_due_to_end"),
+            models.Index(fields=["registration", "bill_key"], name="bill_code_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference_no} ({self.registration_id}/{self.bill_key})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class BillEvent(models.Model):
+    """One line of a bill's timeline: a status move, or something that happened to it."""
+
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}: {self.reason}"
+
+
+def upload_path(instance, filename: str) -> str:
+    return f"uploads/{instance.company_id}/{timezone.now():%Y/%m}/{secrets.token_hex(8)}-{filename}"
+
+
+class Upload(TenantModel):
+    """A bill file uploaded for one biller code, validated in the background, then submitted."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be read")
+        VALIDATING = "validating", _("Being checked")
+        VALIDATED = "validated", _("Checked: read the report")
+        REFUSED = "refused", _("Refused")
+        PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+        SUBMITTED = "submitted", _("Submitted")
+        DISCARDED = "discarded", _("Discarded")
+        REJECTED = "rejected", _("Rejected by the approver")
+
+    registration = models.ForeignKey(
+        "billers.Registration", on_delete=models.PROTECT, related_name="uploads", verbose_name=_("biller code")
+    )
+    file = models.FileField(upload_to=upload_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.QUEUED)
+    refusal_code = models.CharField(max_length=64, blank=True)
+    refusal_message = models.TextField(blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    valid_rows = models.PositiveIntegerField(default=0)
+    invalid_rows = models.PositiveIntegerField(default=0)
+    duplicate_rows = models.PositiveIntegerField(default=0)
+    active_conflicts = models.PositiveIntegerField(default=0)
+    quota_available = models.PositiveIntegerField(null=True, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # Reasons are stored as their English source text plus parameters, and translated
+    # when shown, so the report reads in the language of whoever opens it.
+    refusal_params = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=dict, blank=True)  # bill column -> header as written
+    header_warnings = models.JSONField(default=list, blank=True)  # [{code, message, params}]
+    bills_created = models.PositiveIntegerField(default=0)
+    skipped_at_submit = models.PositiveIntegerField(default=0)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["company", "sha256", "created_at"], name="upload_same_file")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_done_reading(self) -> bool:
+        return self.status not in (self.Status.QUEUED, self.Status.VALIDATING)
+
+    @property
+    def file_format(self) -> str:
+        return "xlsx" if self.original_name.lower().endswith(".xlsx") else "csv"
+
+    @property
+    def refusal_text(self) -> str:
+        """The refusal in the active language."""
+        return translated(self.refusal_message, self.refusal_params)
+
+    @property
+    def warnings_text(self) -> list[str]:
+        return [translated(w["message"], w.get("params")) for w in self.header_warnings]
+
+
+def translated(message: str, params: dict | None) -> str:
+    """``message`` (English source text) in the active language, with its parameters."""
+    from django.utils.translation import gettext
+
+    text = gettext(message) if message else ""
+    if params:
+        try:
+            return text % params
+        except (KeyError, TypeError, ValueError):
+            # A translation that lost a placeholder must not hide the problem itself.
+            return message % params
+    return text
+
+
+class UploadRow(models.Model):
+    """Staging: one valid row of an upload, clean, waiting for submit (then purged).
+
+    ``problem`` is set when the row cannot become a bill after all: a repeat of an earlier
+    row of the file, or a bill key / reference already taken in the database.
+    """
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="+", db_index=False)
+    row_number = models.PositiveIntegerField()
+    bill_key = models.CharField(max_length=20)
+    payer_phone = models.CharField(max_length=16)
+    payer_name = models.CharField(max_length=100, blank=True)
+    amount = models.DecimalField(max_digits=15, decimal_places=2)
+    description = models.CharField(max_length=140, blank=True)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    partner_reference_no = models.CharField(max_length=64, null=True, blank=True)
+    problem = models.CharField(max_length=32, blank=True, default="")
+    first_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        # The one index: it serves every per-upload query; more would slow the COPY.
+        indexes = [models.Index(fields=["upload", "row_number"], name="uploadrow_upload_row")]
+
+    def __str__(self) -> str:
+        return f"upload {self.upload_id} row {self.row_number}: {self.bill_key}"
+
+
+class UploadError(models.Model):
+    """One reason a row of an upload cannot become a bill: row, column, value, reason."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="errors", db_index=False)
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=100, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    code = models.CharField(max_length=40)
+    message = models.TextField()  # English source text, translated when shown
+    params = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["row_number", "id"]
+        indexes = [models.Index(fields=["upload", "row_number", "id"], name="uploaderror_upload_row")]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number} {self.column}: {self.code}"
+
+    @property
+    def text(self) -> str:
+        """The reason in the active language."""
+        return translated(self.message, self.params)

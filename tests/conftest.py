@@ -4,8 +4,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -166,3 +168,120 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+@pytest.fixture
+def live_server_fresh_connections(live_server):
+    """The live server's threads close their database connection after each request,
+    so the test database can be dropped at the end."""
+    from django.db import connections
+
+    settings_dict = connections.settings["default"]
+    previous = settings_dict.get("CONN_MAX_AGE", 0)
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield live_server
+    settings_dict["CONN_MAX_AGE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit windows and other cached counts never leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_append_only_guards_closed(request, django_db_blocker):
+    """Every database test starts with the append-only guards closed, even right after a
+    transactional test opened them for its flush (see below)."""
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        if connection.vendor == "sqlite":
+            from kopra.migration_ops import SQLITE_OVERRIDE_TABLE
+
+            request.getfixturevalue("django_db_setup")  # the test database, not the demo's
+            with django_db_blocker.unblock(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {SQLITE_OVERRIDE_TABLE}")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_flush_past_append_only_guards(request):
+    """Transactional tests end with a flush; on SQLite that is DELETE, which the append-only
+    triggers refuse (PostgreSQL's flush is a TRUNCATE, which they do not see). Open the
+    guard for the flush only: this is torn down just before it."""
+    if not _transactional(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor == "sqlite":
+        from kopra.migration_ops import SQLITE_OVERRIDE_TABLE
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {SQLITE_OVERRIDE_TABLE} (reason) VALUES ('test flush')")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path, transactional_db):
+    """Starts a real Celery worker (and beat, with ``beat=True``) on the configured broker,
+    reading the test database. With the filesystem broker the queue folder is the test's own."""
+    started = []
+    transport_options = dict(celery_app.conf.broker_transport_options or {})
+    env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), "KOPRA_CELERY_DIR": str(tmp_path / "celery")}
+    if celery_app.conf.broker_url.startswith("filesystem://"):
+        (tmp_path / "celery" / "queue").mkdir(parents=True)
+        (tmp_path / "celery" / "control").mkdir(parents=True)
+        celery_app.conf.broker_transport_options = {
+            **transport_options,
+            "data_folder_in": str(tmp_path / "celery" / "queue"),
+            "data_folder_out": str(tmp_path / "celery" / "queue"),
+            "control_folder": str(tmp_path / "celery" / "control"),
+        }
+
+    # Producers are pooled: drop any connection made with another test's queue folder.
+    _forget_broker_connections()
+
+    def start(*, beat: bool = False, extra_env: dict | None = None):
+        command = [sys.executable, "-m", "celery", "--app", "kopra", "worker", "--pool", "solo", "--loglevel",
+                   "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if beat:
+            command += ["--beat", "--schedule", str(tmp_path / "beat-schedule")]
+        process = subprocess.Popen(command, cwd=ROOT, env={**env, **(extra_env or {})}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        if process.returncode not in (0, -15):
+            print(output)
+    celery_app.conf.broker_transport_options = transport_options
+    _forget_broker_connections()
+
+
+def _forget_broker_connections():
+    # Not app.close(): that also deregisters the app, and tasks defined later would miss it.
+    for pool in (celery_app._pool, celery_app.amqp._producer_pool):
+        if pool is not None:
+            pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None

@@ -17,9 +17,16 @@ pytestmark = pytest.mark.django_db
 # Routes anyone may reach, each for a reason.
 PUBLIC = {
     "healthz", "readyz",  # probes
+    "metrics",  # Prometheus, behind its own bearer token (tests/kopra/test_metrics.py)
     "login", "login_otp", "logout",  # signing in and out
     "set_language", "javascript-catalog",  # before and after sign-in alike
     "sandbox_pay",  # the sandbox bank's VA payment page: stands in for an ATM or teller, not the console
+    "schema", "api_docs",  # the Open API's published contract
+    "snap_access_token",  # how an integrator signs in (its own RSA check)
+    # The sandbox Livin' app stands in for a payer's phone, and its API for the bank's
+    # (signed with the bank's shared secret); both are off in production (SANDBOX_ENABLED).
+    "livin_phones", "livin_phone", "livin_pay",
+    "livin_api_lookup", "livin_api_push", "livin_api_withdraw",
 }
 
 
@@ -73,7 +80,7 @@ def test_every_guarded_route_sends_a_stranger_to_the_login_page(client):
         for method in ("get", "post"):
             response = getattr(client, method)(path)
             if getattr(callback, "tenant_api", False):
-                assert response.status_code == 401, (method, path)
+                assert response.status_code == (401 if method == "post" else 405), (method, path)
             else:
                 assert response.status_code in (302, 405), (method, path, response.status_code)
                 if response.status_code == 302:
@@ -106,6 +113,7 @@ def test_company_b_can_neither_read_nor_change_anything_of_company_a(client, com
     assert checked > 0
     assert company_rows(company) == before, "company A's rows changed"
 
+
 def quota_rows_of(company, *, admin) -> set[int]:
     """Company A's registry code, registration, stop request and top-up orders: their pks to try."""
     from billers.registrations import registration_create, service_change_request
@@ -123,3 +131,21 @@ def quota_rows_of(company, *, admin) -> set[int]:
     paid.paid_at, paid.payment_reference = paid.created_at, "SBX-A"
     paid.save()
     return {code.pk, registration.pk, change.pk, pending.pk, paid.pk}
+
+
+def test_the_sandbox_bank_is_not_served_in_production(settings):
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import kopra.urls
+
+    settings.SANDBOX_ENABLED = False
+    try:
+        clear_url_caches()
+        routes = importlib.reload(kopra.urls).urlpatterns
+        assert not any("sandbox" in str(getattr(p, "pattern", "")) for p in routes)
+    finally:
+        settings.SANDBOX_ENABLED = True
+        importlib.reload(kopra.urls)
+        clear_url_caches()

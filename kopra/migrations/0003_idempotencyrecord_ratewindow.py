@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('external_id', models.CharField(max_length=36)),
                 ('fingerprint', models.CharField(help_text='SHA-256 of method, path and minified body.', max_length=64)),
                 ('status_code', models.PositiveSmallIntegerField(null=True)),
-                ('response_body', models.JSONField(null=True)),
+                ('response_body', models.TextField(blank=True, help_text='The JSON answer exactly as sent.')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={

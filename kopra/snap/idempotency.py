@@ -33,7 +33,7 @@ class Claim:
 
     record: IdempotencyRecord | None = None
     replay_status: int | None = None
-    replay_body: dict | None = None
+    replay_body: str = ""
 
 
 def claim(*, partner_id: str, external_id: str, method: str, path: str, body: bytes) -> Claim:
@@ -63,7 +63,7 @@ def claim(*, partner_id: str, external_id: str, method: str, path: str, body: by
         time.sleep(0.05)
 
 
-def store(record: IdempotencyRecord, status_code: int, body: dict) -> None:
+def store(record: IdempotencyRecord, status_code: int, body: str) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status_code, response_body=body)
 
 

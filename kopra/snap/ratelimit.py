@@ -4,10 +4,10 @@ With Redis configured (``REDIS_URL``) the count is an atomic INCR shared by ever
 process; without it, a conditional UPDATE on a database row does the same job.
 """
 
-import functools
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,23 +17,13 @@ from kopra.models import RateWindow
 WINDOW_SECONDS = 60
 
 
-@functools.cache
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
 def allow(key: str, limit: int) -> bool:
     """Counts one request for ``key``; False once ``limit`` were already allowed this minute."""
     if settings.REDIS_URL:
-        window = int(time.time()) // WINDOW_SECONDS
-        redis_key = f"kopra:rate:{key}:{window}"
-        pipe = _redis().pipeline()
-        pipe.incr(redis_key)
-        pipe.expire(redis_key, WINDOW_SECONDS * 2)
-        count, _ = pipe.execute()
-        return count <= limit
+        # The default cache is Redis then: add() is SET NX and incr() is INCR, both atomic.
+        window_key = f"rate:{key}:{int(time.time()) // WINDOW_SECONDS}"
+        cache.add(window_key, 0, timeout=WINDOW_SECONDS * 2)
+        return cache.incr(window_key) <= limit
     return _allow_in_database(key, limit)
 
 

@@ -11,7 +11,9 @@ import logging
 import re
 
 from django.db import DatabaseError
+from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -67,6 +69,14 @@ def domain_error(exc: DomainError) -> errors.SnapError:
     return errors.general_error()
 
 
+def _render(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_response(status: int, content: str) -> HttpResponse:
+    return HttpResponse(content, status=status, content_type="application/json")
+
+
 class SnapView(APIView):
     """Base of the signed service endpoints. Subclasses set ``service_code`` and ``input``
     (a serializer class) and implement ``perform(credential, data) -> dict``."""
@@ -96,6 +106,9 @@ class SnapView(APIView):
         except DatabaseError:
             logger.exception("database unavailable during Open API authentication")
             return self._answer(503, errors.service_unavailable().body(self.service_code))
+        except Exception:
+            logger.exception("unexpected error in Open API authentication")
+            return self._answer(500, errors.general_error().body(self.service_code))
 
         try:
             claim = idempotency.claim(
@@ -108,7 +121,7 @@ class SnapView(APIView):
             logger.exception("database unavailable during idempotency claim")
             return self._answer(503, errors.service_unavailable().body(self.service_code))
         if claim.record is None:
-            return self._answer(claim.replay_status, claim.replay_body)
+            return _json_response(claim.replay_status, claim.replay_body)
 
         try:
             status, body = self._process(credential, raw)
@@ -120,8 +133,9 @@ class SnapView(APIView):
             logger.exception("unexpected error in Open API call")
             idempotency.release(claim.record)
             return self._answer(500, errors.general_error().body(self.service_code))
-        idempotency.store(claim.record, status, body)
-        return self._answer(status, body)
+        content = _render(body)
+        idempotency.store(claim.record, status, content)
+        return _json_response(status, content)
 
     def _process(self, credential, raw: bytes) -> tuple[int, dict]:
         try:
@@ -143,8 +157,8 @@ class SnapView(APIView):
             **result,
         }
 
-    def _answer(self, status: int, body: dict) -> Response:
-        return Response(body, status=status)
+    def _answer(self, status: int, body: dict) -> HttpResponse:
+        return _json_response(status, _render(body))
 
     def _authenticate(self, request, raw: bytes):
         headers = request.headers
@@ -200,6 +214,14 @@ class TokenInput(serializers.Serializer):
     grantType = serializers.ChoiceField(choices=["client_credentials"])  # noqa: N815 (SNAP field name)
 
 
+class TokenOutput(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    accessToken = serializers.CharField()  # noqa: N815
+    tokenType = serializers.CharField()  # noqa: N815
+    expiresIn = serializers.CharField()  # noqa: N815
+
+
 class AccessTokenView(APIView):
     """``POST /snap/v1.0/access-token/b2b``: a 900-second token for a client-key signature."""
 
@@ -213,6 +235,17 @@ class AccessTokenView(APIView):
         view.tenant_api = True
         return view
 
+    @extend_schema(
+        operation_id="access_token_b2b", summary="B2B access token (900 s)", request=TokenInput,
+        responses={200: TokenOutput},
+        parameters=[
+            OpenApiParameter("X-CLIENT-KEY", location=OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-TIMESTAMP", location=OpenApiParameter.HEADER, required=True,
+                             description="ISO-8601 with offset, within ±300 s"),
+            OpenApiParameter("X-SIGNATURE", location=OpenApiParameter.HEADER, required=True,
+                             description='Base64(SHA256withRSA(private key, X-CLIENT-KEY + "|" + X-TIMESTAMP))'),
+        ],
+    )
     def post(self, request, *args, **kwargs):
         try:
             return self._issue(request)

@@ -19,12 +19,20 @@ def test_readyz_reports_database_and_broker_each(client):
     assert body["checks"]["broker"]["ok"] is True
 
 
+@pytest.fixture
+def broker_restored():
+    yield
+    from tests.conftest import _forget_broker_connections
+
+    _forget_broker_connections()
+
+
 @pytest.mark.django_db
 @pytest.mark.redis
-def test_readyz_answers_503_naming_the_broker_once_redis_stops(client, private_redis, monkeypatch):
-    # Celery lets the CELERY_BROKER_URL variable win over its configuration.
+def test_readyz_answers_503_naming_the_broker_once_redis_stops(client, private_redis, monkeypatch, broker_restored):
+    # Celery reads the CELERY_BROKER_URL variable before its configuration.
     monkeypatch.setenv("CELERY_BROKER_URL", private_redis["url"])
-    monkeypatch.setattr(celery_app.conf, "broker_url", private_redis["url"])
+    assert celery_app.conf.broker_url == private_redis["url"]
     assert client.get("/readyz").status_code == 200
 
     private_redis["process"].kill()

@@ -1,0 +1,181 @@
+"""Signed callbacks to billers (API.md section 8), delivered from an outbox table.
+
+An event is written in the same transaction as the change it reports, so it is never
+lost and never sent for a change that rolled back; a sweep POSTs due events, and
+non-2xx answers and timeouts are retried with backoff for 24 hours.
+"""
+
+import json
+import secrets
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from django.db import transaction
+from django.utils import timezone
+
+from billers.models import Company
+from kopra import crypto, signing
+from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
+
+BILL_EVENTS = {
+    "DISPLAYED": "bill.displayed",
+    "PAID": "bill.paid",
+    "EXPIRED": "bill.expired",
+    "CANCELLED": "bill.cancelled",
+    "FAILED": "bill.failed",
+    "NOT_LIVIN_USER": "bill.not_livin_user",
+}
+RETRY_FOR = timedelta(hours=24)
+TIMEOUT_SECONDS = 10
+
+
+def new_external_id() -> str:
+    return f"{int(time.time() * 1000)}{secrets.randbelow(10**12):012d}"
+
+
+def callback_setting_save(*, company: Company, url: str, actor=None, request=None) -> tuple[CallbackSetting, str | None]:
+    """Sets the company's callback URL; a new secret (returned, shown once) on first setup."""
+    from kopra.audit import audit_record
+
+    setting = CallbackSetting.objects.filter(company=company).first()
+    secret = None
+    if setting is None:
+        secret = secrets.token_urlsafe(32)
+        setting = CallbackSetting.objects.create(company=company, url=url, secret_encrypted=crypto.encrypt_secret(secret))
+    elif setting.url != url:
+        setting.url = url
+        setting.save(update_fields=["url", "updated_at"])
+    audit_record(action="callback.configured", actor=actor, company=company, request=request, obj=setting,
+                 sentence=f"{actor or 'system'} set the callback URL to {url}")
+    return setting, secret
+
+
+def callback_secret_rotate(*, company: Company, actor=None, request=None) -> str:
+    from kopra.audit import audit_record
+
+    setting = CallbackSetting.objects.get(company=company)
+    secret = secrets.token_urlsafe(32)
+    setting.secret_encrypted = crypto.encrypt_secret(secret)
+    setting.save(update_fields=["secret_encrypted", "updated_at"])
+    audit_record(action="callback.secret_rotated", actor=actor, company=company, request=request, obj=setting,
+                 sentence=f"{actor or 'system'} rotated the callback secret")
+    return secret
+
+
+def bill_payload(bill) -> dict:
+    def iso(moment):
+        return signing.format_timestamp(moment) if moment else None
+
+    return {
+        "referenceNo": bill.reference_no,
+        "partnerReferenceNo": bill.partner_reference_no,
+        "billerCode": bill.registration.code,
+        "billKey": bill.bill_key,
+        "payerPhoneNumber": bill.payer_phone,
+        "totalAmount": {"value": f"{bill.amount:.2f}", "currency": "IDR"},
+        "status": bill.status,
+        "startDate": iso(bill.start_at),
+        "endDate": iso(bill.end_at),
+        "livinUser": bill.livin_user,
+        "displayedAt": iso(bill.displayed_at),
+        "paidAt": iso(bill.paid_at),
+        "paidAmount": {"value": f"{bill.paid_amount:.2f}", "currency": "IDR"} if bill.paid_amount else None,
+    }
+
+
+def callback_enqueue(*, company_id: int, event: str, data: dict, bill=None) -> CallbackEvent | None:
+    """Writes an event to the outbox if the company has a callback URL; call inside the change's transaction."""
+    if not CallbackSetting.objects.filter(company_id=company_id, enabled=True).exists():
+        return None
+    now = timezone.now()
+    return CallbackEvent.objects.create(
+        company_id=company_id, bill=bill, event=event, external_id=new_external_id(),
+        payload={"event": event, "occurredAt": signing.format_timestamp(now), "data": data},
+        next_attempt_at=now, give_up_at=now + RETRY_FOR,
+    )
+
+
+def bill_event(bill) -> None:
+    """Reports a bill's new status to its biller, when the status is one callers hear about."""
+    event = BILL_EVENTS.get(bill.status)
+    if event is not None:
+        callback_enqueue(company_id=bill.company_id, event=event, data=bill_payload(bill), bill=bill)
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def signed_headers(*, url: str, body: str, secret: str, external_id: str) -> dict:
+    parts = urlsplit(url)
+    endpoint = parts.path or "/"
+    if parts.query:
+        endpoint += "?" + parts.query
+    stamp = signing.format_timestamp(timezone.now())
+    return {
+        "Content-Type": "application/json",
+        "X-EXTERNAL-ID": external_id,
+        "X-TIMESTAMP": stamp,
+        # As section 2, with the callback secret and an empty access token.
+        "X-SIGNATURE": signing.hmac_signature(secret, "POST", endpoint, "", body, stamp),
+    }
+
+
+def deliver(*, callback_id: int, transport: httpx.BaseTransport | None = None) -> bool:
+    """POSTs one due callback; True when the biller answered 2xx."""
+    callback = CallbackEvent.objects.filter(pk=callback_id, status=CallbackEvent.Status.PENDING).first()
+    if callback is None:
+        return True
+    setting = CallbackSetting.objects.filter(company_id=callback.company_id).first()
+    if setting is None or not setting.enabled:
+        CallbackEvent.objects.filter(pk=callback.pk).update(lease_until=None, next_attempt_at=callback.give_up_at)
+        return False
+    body = json.dumps(callback.payload, separators=(",", ":"), ensure_ascii=False)
+    headers = signed_headers(url=setting.url, body=body, secret=crypto.decrypt_secret(setting.secret_encrypted),
+                             external_id=callback.external_id)
+    started = time.monotonic()
+    status_code, error = None, ""
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as http:
+            response = http.post(setting.url, content=body.encode(), headers=headers)
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    now = timezone.now()
+    with transaction.atomic():
+        CallbackAttempt.objects.create(callback=callback, status_code=status_code, error=error,
+                                       latency_ms=int((time.monotonic() - started) * 1000))
+        attempts = callback.attempts + 1
+        if not error:
+            CallbackEvent.objects.filter(pk=callback.pk).update(
+                status=CallbackEvent.Status.DELIVERED, attempts=attempts, delivered_at=now, lease_until=None)
+            return True
+        next_at = now + _retry_delay(attempts)
+        status = CallbackEvent.Status.GAVE_UP if next_at > callback.give_up_at else CallbackEvent.Status.PENDING
+        CallbackEvent.objects.filter(pk=callback.pk).update(
+            status=status, attempts=attempts, next_attempt_at=next_at, lease_until=None)
+    return False
+
+
+def callbacks_claim(limit: int) -> list[int]:
+    from notifications.services import claim
+
+    due = CallbackEvent.objects.filter(status=CallbackEvent.Status.PENDING, next_attempt_at__lte=timezone.now())
+    return claim(due.order_by("next_attempt_at", "pk"), limit=limit)
+
+
+def callback_resend(*, callback: CallbackEvent, actor=None, request=None) -> CallbackEvent:
+    """Sends an event again now (and keeps retrying for another 24 hours)."""
+    from kopra.audit import audit_record
+
+    now = timezone.now()
+    CallbackEvent.objects.filter(pk=callback.pk).update(
+        status=CallbackEvent.Status.PENDING, next_attempt_at=now, give_up_at=now + RETRY_FOR, lease_until=None)
+    audit_record(action="callback.resent", actor=actor, company=callback.company, request=request, obj=callback,
+                 sentence=f"{actor or 'system'} re-sent callback {callback.event} #{callback.pk}")
+    callback.refresh_from_db()
+    return callback

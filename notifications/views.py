@@ -1,0 +1,57 @@
+"""Console pages of the notifications app: callback settings, and re-sending a callback."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billers.models import Role
+from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from notifications import callbacks
+from notifications.models import CallbackEvent, CallbackSetting
+
+
+class CallbackSettingForm(forms.Form):
+    url = forms.URLField(
+        label=gettext_lazy("Callback URL"), max_length=300, assume_scheme="https",
+        help_text=gettext_lazy("Your HTTPS endpoint that receives bill events (bill.displayed, bill.paid, ...)."),
+    )
+
+
+@company_view(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def callback_settings(request):
+    setting = company_queryset(request, CallbackSetting).first()
+    form = CallbackSettingForm(request.POST or None, initial={"url": setting.url if setting else ""})
+    if request.method == "POST" and form.is_valid():
+        setting, secret = callbacks.callback_setting_save(company=request.company, url=form.cleaned_data["url"],
+                                                          actor=request.user, request=request)
+        if secret:
+            return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
+        messages.success(request, _("Callback URL saved."))
+        return redirect("callback_settings")
+    recent = company_queryset(request, CallbackEvent).order_by("-created_at")[:20]
+    return render(request, "notifications/callback_settings.html",
+                  {"form": form, "setting": setting, "recent": recent})
+
+
+@company_view(Role.ADMIN)
+@require_POST
+def callback_rotate(request):
+    company_object_or_404(request, CallbackSetting)
+    secret = callbacks.callback_secret_rotate(company=request.company, actor=request.user, request=request)
+    setting = company_queryset(request, CallbackSetting).first()
+    return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
+
+
+@company_view(Role.ADMIN, Role.MAKER)
+@require_POST
+def callback_resend(request, pk):
+    callback = company_object_or_404(request, CallbackEvent, pk=pk)
+    callbacks.callback_resend(callback=callback, actor=request.user, request=request)
+    messages.success(request, _("Callback %(event)s queued to be sent again.") % {"event": callback.event})
+    if callback.bill_id:
+        return redirect("bill_detail", reference_no=callback.bill.reference_no)
+    return redirect("callback_settings")

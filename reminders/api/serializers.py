@@ -1,0 +1,74 @@
+"""Shapes of the Open API bodies (API.md sections 4-7); the rules live in the services."""
+
+from rest_framework import serializers
+
+
+class Amount(serializers.Serializer):
+    value = serializers.RegexField(r"^[0-9]{1,13}\.[0-9]{2}$", help_text="A string with two decimals.")
+    currency = serializers.ChoiceField(choices=["IDR"])
+
+
+class MessageCreateIn(serializers.Serializer):
+    partnerReferenceNo = serializers.CharField(max_length=64)  # noqa: N815 - SNAP names
+    billerCode = serializers.CharField(max_length=10)  # noqa: N815
+    billKey = serializers.CharField(max_length=20)  # noqa: N815
+    payerPhoneNumber = serializers.CharField(max_length=32)  # noqa: N815
+    payerName = serializers.CharField(max_length=100, required=False, allow_blank=True)  # noqa: N815
+    totalAmount = Amount()  # noqa: N815
+    billDescription = serializers.CharField(max_length=140, required=False, allow_blank=True)  # noqa: N815
+    startDate = serializers.CharField(max_length=40)  # noqa: N815
+    endDate = serializers.CharField(max_length=40)  # noqa: N815
+    additionalInfo = serializers.DictField(required=False)  # noqa: N815
+
+
+class MessageOut(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    referenceNo = serializers.CharField()  # noqa: N815
+    partnerReferenceNo = serializers.CharField(allow_null=True)  # noqa: N815
+    billerCode = serializers.CharField()  # noqa: N815
+    billKey = serializers.CharField()  # noqa: N815
+    payerPhoneNumber = serializers.CharField()  # noqa: N815
+    status = serializers.CharField()
+    startDate = serializers.CharField()  # noqa: N815
+    endDate = serializers.CharField()  # noqa: N815
+
+
+class MessageStatusOut(MessageOut):
+    livinUser = serializers.BooleanField(allow_null=True)  # noqa: N815
+    displayedAt = serializers.CharField(allow_null=True)  # noqa: N815
+    paidAt = serializers.CharField(allow_null=True)  # noqa: N815
+    paidAmount = Amount(allow_null=True)  # noqa: N815
+    withdrawnAt = serializers.CharField(allow_null=True)  # noqa: N815
+
+
+class MessageLookupIn(serializers.Serializer):
+    partnerReferenceNo = serializers.CharField(max_length=64, required=False)  # noqa: N815
+    referenceNo = serializers.CharField(max_length=24, required=False)  # noqa: N815
+
+    def validate(self, attrs):
+        if not attrs.get("partnerReferenceNo") and not attrs.get("referenceNo"):
+            raise serializers.ValidationError({"partnerReferenceNo": serializers.ErrorDetail("required", "required")})
+        return attrs
+
+
+class MessageCancelIn(MessageLookupIn):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class QuotaInquiryIn(serializers.Serializer):
+    billerCode = serializers.CharField(max_length=10)  # noqa: N815
+
+
+class QuotaOut(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    billerCode = serializers.CharField()  # noqa: N815
+    balance = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class SnapErrorOut(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815

@@ -1,0 +1,177 @@
+"""Open API: bill reminder messages and quota (API.md sections 4-7). Thin: shape in, service, shape out."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+
+from billers.selectors import registration_for_code
+from kopra import signing
+from kopra.snap import errors
+from kopra.snap.views import SnapView
+from quota.selectors import quota_summary
+from reminders import selectors, services
+from reminders.api import serializers as s
+from reminders.models import BillSource
+
+API_NAMES = services.field_names({
+    "bill_key": "billKey",
+    "payer_phone": "payerPhoneNumber",
+    "payer_name": "payerName",
+    "amount": "totalAmount.value",
+    "description": "billDescription",
+    "start_date": "startDate",
+    "end_date": "endDate",
+    "partner_reference_no": "partnerReferenceNo",
+    "biller_code": "billerCode",
+})
+
+SIGNED_HEADERS = [
+    OpenApiParameter(name, location=OpenApiParameter.HEADER, required=True, description=text)
+    for name, text in [
+        ("Authorization", "Bearer <accessToken>"),
+        ("X-TIMESTAMP", "ISO-8601 with offset, within ±300 s of the server clock"),
+        ("X-PARTNER-ID", "The client key of the token's credential"),
+        ("X-EXTERNAL-ID", "Numeric, at most 36 digits, unique per partner per day (idempotency key)"),
+        ("CHANNEL-ID", "5 characters"),
+        ("X-SIGNATURE", "Base64(HMAC-SHA512(client_secret, stringToSign))"),
+    ]
+]
+
+
+def _iso(moment) -> str | None:
+    return signing.format_timestamp(moment) if moment else None
+
+
+def message_body(bill) -> dict:
+    return {
+        "referenceNo": bill.reference_no,
+        "partnerReferenceNo": bill.partner_reference_no,
+        "billerCode": bill.registration.code,
+        "billKey": bill.bill_key,
+        "payerPhoneNumber": bill.payer_phone,
+        "status": bill.status,
+        "startDate": _iso(bill.start_at),
+        "endDate": _iso(bill.end_at),
+    }
+
+
+def _registration(credential, code: str):
+    registration = registration_for_code(credential.company, code)
+    if registration is None:
+        raise errors.feature_not_allowed(f"biller code {code} is not registered for Bill Reminder")
+    if not registration.is_active:
+        raise errors.feature_not_allowed(f"biller code {code} is stopped")
+    return registration
+
+
+def _moment(value: str, field: str):
+    try:
+        return signing.parse_timestamp(value)
+    except ValueError as exc:
+        raise errors.invalid_field(field) from exc
+
+
+class MessageCreateView(SnapView):
+    service_code = errors.SERVICE_MESSAGE_CREATE
+    input = s.MessageCreateIn
+
+    @extend_schema(operation_id="bill_reminder_message_create", summary="Create a bill reminder (single messaging)",
+                   parameters=SIGNED_HEADERS, request=s.MessageCreateIn,
+                   responses={200: s.MessageOut, (400, "application/json"): s.SnapErrorOut})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        registration = _registration(credential, data["billerCode"])
+        values = {
+            "bill_key": data["billKey"],
+            "payer_phone": data["payerPhoneNumber"],
+            "payer_name": data.get("payerName", ""),
+            "amount": data["totalAmount"]["value"],
+            "description": data.get("billDescription", ""),
+            "start_date": _moment(data["startDate"], "startDate"),
+            "end_date": _moment(data["endDate"], "endDate"),
+            "partner_reference_no": data["partnerReferenceNo"],
+            "biller_code": data["billerCode"],
+        }
+        row, problems = services.bill_validate(registration=registration, values=values, names=API_NAMES)
+        if problems:
+            raise errors.invalid_field(problems[0].column)
+        bill = services.bill_create(
+            registration=registration, row=row, source=BillSource.API,
+            actor_label=f"Open API ({credential.client_key})",
+            needs_approval=credential.company.approval_for_api,
+        )
+        return message_body(bill)
+
+
+def _bill(credential, data):
+    bill = selectors.bill_lookup(
+        credential.company, reference_no=data.get("referenceNo"), partner_reference_no=data.get("partnerReferenceNo")
+    )
+    if bill is None:
+        raise errors.not_found()
+    return bill
+
+
+class MessageInquiryView(SnapView):
+    service_code = errors.SERVICE_MESSAGE_INQUIRY
+    input = s.MessageLookupIn
+
+    @extend_schema(operation_id="bill_reminder_message_inquiry", summary="Status of a bill reminder",
+                   parameters=SIGNED_HEADERS, request=s.MessageLookupIn, responses={200: s.MessageStatusOut})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        bill = _bill(credential, data)
+        paid_amount = None
+        if bill.paid_amount is not None:
+            paid_amount = {"value": f"{bill.paid_amount:.2f}", "currency": "IDR"}
+        return {
+            **message_body(bill),
+            "livinUser": bill.livin_user,
+            "displayedAt": _iso(bill.displayed_at),
+            "paidAt": _iso(bill.paid_at),
+            "paidAmount": paid_amount,
+            "withdrawnAt": _iso(bill.withdrawn_at),
+        }
+
+
+class MessageCancelView(SnapView):
+    service_code = errors.SERVICE_MESSAGE_CANCEL
+    input = s.MessageCancelIn
+
+    @extend_schema(operation_id="bill_reminder_message_cancel", summary="Cancel a bill reminder",
+                   parameters=SIGNED_HEADERS, request=s.MessageCancelIn, responses={200: s.MessageOut})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        from kopra.errors import Conflict
+
+        bill = _bill(credential, data)
+        try:
+            bill = services.bill_cancel(bill=bill, actor_label=f"Open API ({credential.client_key})",
+                                        reason=data.get("reason") or "Cancelled through the Open API")
+        except Conflict as exc:
+            if exc.code == "paid":
+                raise errors.paid_bill() from exc
+            raise errors.invalid_status() from exc
+        return message_body(bill)
+
+
+class QuotaInquiryView(SnapView):
+    service_code = errors.SERVICE_QUOTA_INQUIRY
+    input = s.QuotaInquiryIn
+
+    @extend_schema(operation_id="bill_reminder_quota_inquiry", summary="Quota of a biller code",
+                   parameters=SIGNED_HEADERS, request=s.QuotaInquiryIn, responses={200: s.QuotaOut})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        registration = registration_for_code(credential.company, data["billerCode"])
+        if registration is None:
+            raise errors.feature_not_allowed(f"biller code {data['billerCode']} is not registered for Bill Reminder")
+        figures = quota_summary(registration)
+        return {"billerCode": registration.code, "balance": figures["balance"], "reserved": figures["reserved"],
+                "available": figures["available"]}

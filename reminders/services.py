@@ -1,0 +1,191 @@
+"""Writes of the reminders app: the one way to create a bill, and the one way to move it."""
+
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billers.models import Registration, User
+from kopra.audit import audit_record
+from kopra.errors import Conflict, NotAllowed
+from quota.services import quota_consume, quota_release, quota_reserve
+from reminders.fileformat.errors import CellError
+from reminders.fileformat.headers import HeaderMap
+from reminders.fileformat.rows import RowValues, validate_row
+from reminders.models import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    Bill,
+    BillEvent,
+    BillSource,
+    BillStatus,
+)
+
+
+def field_names(names: Mapping[str, str]) -> HeaderMap:
+    """Names the bill columns as a caller's user knows them (API fields, form labels)."""
+    columns = list(names)
+    return HeaderMap(positions={c: i for i, c in enumerate(columns)}, headers=tuple(names[c] for c in columns))
+
+
+def bill_validate(
+    *, registration: Registration, values: Mapping[str, object], names: HeaderMap, now=None
+) -> tuple[RowValues | None, list[CellError]]:
+    """Checks one bill's values with the same rules (and messages) as an uploaded row."""
+    return validate_row(values, names, row_number=1, now=now or timezone.now(), biller_code=registration.code)
+
+
+def registration_accepts_bills(registration: Registration) -> None:
+    """Refuses bills for a stopped biller code or a company that is not active."""
+    if not registration.is_active:
+        raise NotAllowed(_("Biller code %(code)s is stopped for Bill Reminder.") % {"code": registration.code})
+    if not registration.company.is_active:
+        raise NotAllowed(_("The company is not active."))
+
+
+def _check_unique(registration: Registration, row: RowValues) -> None:
+    if row.partner_reference_no and Bill.objects.filter(
+        company=registration.company_id, partner_reference_no=row.partner_reference_no
+    ).exists():
+        raise Conflict(
+            _("Partner reference %(ref)s is already used.") % {"ref": row.partner_reference_no},
+            field="partner_reference_no", code="duplicate_partner_reference",
+        )
+    active = Bill.objects.filter(registration=registration, bill_key=row.bill_key, status__in=ACTIVE_STATUSES)
+    existing = active.values_list("reference_no", flat=True).first()
+    if existing is not None:
+        raise Conflict(
+            _("Bill key %(key)s already has an active reminder (%(ref)s).") % {"key": row.bill_key, "ref": existing},
+            field="bill_key", code="active_reminder",
+        )
+
+
+def _actor_label(actor: User | None, source: str) -> str:
+    if actor is not None:
+        return str(actor)
+    return {BillSource.API: "Open API"}.get(source, "system")
+
+
+@transaction.atomic
+def bill_create(
+    *, registration: Registration, row: RowValues, source: str, actor: User | None = None,
+    actor_label: str | None = None, needs_approval: bool = False,
+) -> Bill:
+    """Creates one bill and reserves one quota unit, or refuses the whole thing."""
+    registration_accepts_bills(registration)
+    _check_unique(registration, row)
+    status = BillStatus.PENDING_APPROVAL if needs_approval else BillStatus.RECEIVED
+    try:
+        with transaction.atomic():
+            bill = Bill.objects.create(
+                company_id=registration.company_id, registration=registration, bill_key=row.bill_key,
+                partner_reference_no=row.partner_reference_no or None, payer_phone=row.payer_phone,
+                payer_name=row.payer_name, amount=row.amount, description=row.description,
+                start_at=row.start_at, end_at=row.end_at, status=status, source=source, created_by=actor,
+            )
+    except IntegrityError:
+        # A concurrent request won the race the checks above looked for: say which.
+        _check_unique(registration, row)
+        raise
+    quota_reserve(registration=registration, units=1, reference=f"bill:{bill.pk}")
+    label = actor_label or _actor_label(actor, source)
+    BillEvent.objects.create(bill=bill, to_status=status, actor=actor, actor_label=label,
+                             reason=f"Received through {BillSource(source).label}")
+    audit_record(action="bill.created", actor=actor, company=registration.company, obj=bill,
+                 sentence=f"{label} created bill {bill.reference_no} for {registration.code}/{bill.bill_key}, "
+                          f"{bill.amount} IDR, status {status}")
+    return bill
+
+
+def _release_or_consume(bill: Bill, to_status: str) -> None:
+    if to_status == BillStatus.DISPLAYED:
+        quota_consume(registration=bill.registration, units=1, reference=f"bill:{bill.pk}")
+    elif to_status in TERMINAL_STATUSES and bill.displayed_at is None:
+        # Ended without a delivered push: the reserved unit goes back.
+        quota_release(registration=bill.registration, units=1, reference=f"bill:{bill.pk}")
+
+
+@transaction.atomic
+def bill_transition(
+    *, bill: Bill, to_status: str, actor: User | None = None, actor_label: str = "system", reason: str = "",
+    **fields,
+) -> Bill:
+    """Moves ``bill`` to ``to_status`` if the lifecycle allows it, with its quota effect and a timeline line.
+
+    The move is a conditional UPDATE on the status the caller saw, so two workers racing
+    for one bill cannot both move it.
+    """
+    from_status = bill.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise Conflict(
+            _("A bill in status %(from)s cannot become %(to)s.") % {"from": from_status, "to": to_status},
+            code="invalid_transition",
+        )
+    now = timezone.now()
+    if to_status == BillStatus.DISPLAYED:
+        fields.setdefault("displayed_at", now)
+    moved = Bill.objects.filter(pk=bill.pk, status=from_status).update(status=to_status, updated_at=now, **fields)
+    if not moved:
+        bill.refresh_from_db()
+        raise Conflict(
+            _("The bill changed meanwhile; it is now %(status)s.") % {"status": bill.status}, code="stale_status"
+        )
+    _release_or_consume(bill, to_status)
+    for name, value in fields.items():
+        setattr(bill, name, value)
+    bill.status = to_status
+    BillEvent.objects.create(bill=bill, from_status=from_status, to_status=to_status, actor=actor,
+                             actor_label=str(actor) if actor else actor_label, reason=reason)
+    from notifications.callbacks import bill_event
+
+    bill_event(bill)  # the biller's callback, written in this same transaction
+    return bill
+
+
+@transaction.atomic
+def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "system", reason: str = "",
+                request=None) -> Bill:
+    """Cancels an active bill; its reserved quota is released if no push was delivered."""
+    bill = Bill.objects.select_for_update().select_related("registration__biller_code").get(pk=bill.pk)
+    if bill.status == BillStatus.PAID:
+        raise Conflict(_("Bill %(ref)s is already paid.") % {"ref": bill.reference_no}, code="paid")
+    if bill.status not in ACTIVE_STATUSES:
+        raise Conflict(
+            _("Bill %(ref)s is no longer active (%(status)s).") % {"ref": bill.reference_no, "status": bill.status},
+            code="not_active",
+        )
+    reason = reason or _("Cancelled")
+    bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor, actor_label=actor_label, reason=reason)
+    if bill.displayed_at is not None:
+        from notifications.services import withdraw_queue_after_commit
+
+        withdraw_queue_after_commit(bill)
+    audit_record(action="bill.cancelled", actor=actor, company=bill.company, request=request, obj=bill,
+                 sentence=f"{actor or actor_label} cancelled bill {bill.reference_no} "
+                          f"({bill.registration.code}/{bill.bill_key}): {reason}")
+    return bill
+
+
+def bills_cancel_for_stop(*, registration: Registration, actor: User | None = None) -> int:
+    """Stopping a biller code cancels its active bills: shown ones are withdrawn, reserved quota released."""
+    from notifications.services import withdraw_queue_after_commit
+
+    cancelled = 0
+    active = Bill.objects.filter(registration=registration, status__in=ACTIVE_STATUSES).order_by("pk")
+    while True:
+        batch = list(active.select_related("registration__biller_code")[:500])
+        if not batch:
+            return cancelled
+        for bill in batch:
+            with transaction.atomic():
+                try:
+                    bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor,
+                                    actor_label="service stop",
+                                    reason=f"Bill Reminder stopped for biller code {registration.code}")
+                except Conflict:
+                    continue  # moved on meanwhile (paid, expired): nothing to cancel
+                if bill.displayed_at is not None:
+                    withdraw_queue_after_commit(bill)
+                cancelled += 1

@@ -1,0 +1,67 @@
+"""A worker killed (SIGKILL) in the middle of a push batch: after recovery every bill is
+pushed once and charged once.
+
+Redelivery bound: the claimed bills' lease (DELIVERY_LEASE_SECONDS, 120 s by default;
+3 s here) — after it the next dispatch sweep claims them again. The killed task's message
+itself may also come back from the broker (acks_late) within the visibility timeout; by
+then its bills have moved on and it changes nothing.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+from django.utils import timezone
+
+from livin import display
+from livin.models import DisplayedBill, Notification
+from notifications import services
+from notifications.tasks import push_bills
+from quota.models import LedgerEntry
+from quota.selectors import quota_summary
+from reminders.models import Bill, BillStatus
+from tests.notifications.conftest import USER_PHONE
+
+pytestmark = [pytest.mark.real_broker, pytest.mark.django_db(transaction=True)]
+
+
+def test_every_bill_is_pushed_once_and_charged_once_after_a_worker_is_killed_mid_batch(
+    celery_worker_process, make_bill, registration, settings
+):
+    settings.DELIVERY_LEASE_SECONDS = 3
+    bills = [make_bill() for _ in range(12)]
+    services.directory_check(bill_ids=[b.pk for b in bills])
+    display.fault_set(operation="push", latency_ms=400)  # a slow bank: 0.4 s per bill
+
+    env = {"DELIVERY_LEASE_SECONDS": "3"}
+    first = celery_worker_process(extra_env=env)
+    ids = services.dispatch_claim(100)
+    assert len(ids) == 12
+    push_bills.delay(ids)
+
+    deadline = time.monotonic() + 60
+    while not Notification.objects.exists():
+        if time.monotonic() > deadline or first.poll() is not None:
+            first.kill()
+            raise AssertionError(f"the batch never started: {first.communicate()[0][-3000:]}")
+        time.sleep(0.05)
+    time.sleep(1.0)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    pushed_before_kill = DisplayedBill.objects.count()
+    assert 0 < pushed_before_kill < 12, "killed in the middle of the batch"
+
+    display.fault_set(operation="push")
+    celery_worker_process(beat=True, extra_env=env)
+    deadline = time.monotonic() + 90
+    while Bill.objects.filter(pk__in=[b.pk for b in bills], status=BillStatus.DISPLAYED).count() < 12:
+        assert time.monotonic() < deadline, "not every bill was delivered after recovery"
+        time.sleep(0.25)
+
+    assert DisplayedBill.objects.count() == 12
+    assert Notification.objects.filter(phone=USER_PHONE).count() == 12
+    assert LedgerEntry.objects.filter(kind="consume").count() == 12
+    summary = quota_summary(registration)
+    assert (summary["balance"], summary["reserved"]) == (100 - 12, 0)
+    assert Bill.objects.filter(displayed_at__gt=timezone.now()).count() == 0

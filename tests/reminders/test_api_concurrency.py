@@ -1,0 +1,53 @@
+"""Concurrency rules of the Open API over real HTTP, with one database connection per request."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from kopra import signing
+from kopra.client import MESSAGES_PATH, SnapClient
+from quota.selectors import quota_summary
+from reminders.models import Bill
+from tests.reminders.conftest import make_client
+from tests.reminders.test_api import message
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def http_api(company, registration, keypair, live_server_fresh_connections):
+    client = make_client(company, keypair, transport=None)
+    client.base_url = live_server_fresh_connections.url
+    client.get_token()
+    return client
+
+
+def in_parallel(count, call):
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(lambda _: call(), range(count)))
+    connection.close()
+    return results
+
+
+def test_fifty_parallel_requests_with_one_external_id_make_one_bill(http_api, registration):
+    body = message()
+    responses = in_parallel(50, lambda: http_api.call(MESSAGES_PATH, body, external_id="20261125123456"))
+
+    assert Bill.objects.count() == 1
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.text for r in responses}) == 1, "every answer is the first one, to the byte"
+    assert quota_summary(registration)["reserved"] == 1
+
+
+def test_parallel_requests_for_one_bill_key_leave_one_active_reminder(http_api, registration):
+    def create_one():
+        suffix = signing.body_digest(str(id(object())))[:8]
+        return http_api.call(MESSAGES_PATH, message(partnerReferenceNo=f"INV-{suffix}"))
+
+    responses = in_parallel(20, create_one)
+    codes = sorted(r.body["responseCode"] for r in responses)
+    assert codes.count("2009000") == 1
+    assert codes.count("4099000") == 19
+    assert Bill.objects.count() == 1
+    assert quota_summary(registration)["reserved"] == 1
