@@ -8,12 +8,7 @@ from io import BytesIO, StringIO
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-
-def _neutralise(value):
-    # Spreadsheet apps run a cell that starts like a formula; a quote keeps it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+from kopra.exports import neutralise_cell
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
@@ -25,7 +20,7 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
         yield "\ufeff"
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_neutralise(cell) for cell in row])
+            writer.writerow([neutralise_cell(cell) for cell in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -60,4 +55,4 @@ def _xlsx_cell(value):
     if isinstance(value, datetime) and value.tzinfo is not None:
         # XLSX has no time zones: show the time as the console does.
         return timezone.localtime(value).replace(tzinfo=None)
-    return _neutralise(value)
+    return neutralise_cell(value)
