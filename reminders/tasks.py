@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from reminders.models import Upload
-from reminders.uploads import upload_rows_purge, upload_validate
+from reminders.uploads import upload_decision_carry_out, upload_rows_purge, upload_validate
 
 
 @shared_task(name="reminders.validate_upload")
@@ -18,3 +18,9 @@ def validate_upload(upload_id: int, **kwargs) -> None:
 def purge_upload_rows(upload_id: int, **kwargs) -> None:
     """Drops the staging rows of an upload once its bills exist (or it was dropped)."""
     upload_rows_purge(upload_id=upload_id)
+
+
+@shared_task(name="reminders.decide_upload")
+def decide_upload(upload_id: int, action: str, actor_id: int, reason: str = "", **kwargs) -> None:
+    """Carries out a maker's or approver's decision on an upload (submit, approve, reject, discard)."""
+    upload_decision_carry_out(upload_id=upload_id, action=action, actor_id=actor_id, reason=reason)

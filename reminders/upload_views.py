@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billers.models import Registration, Role
@@ -24,6 +25,12 @@ from reminders.models import Upload
 from reminders.upload_forms import UploadForm, UploadRejectForm
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKING = {
+    "submit": gettext_lazy("Submitting the valid rows…"),
+    "approve": gettext_lazy("Approving the upload…"),
+    "reject": gettext_lazy("Rejecting the upload…"),
+    "discard": gettext_lazy("Discarding the upload…"),
+}
 ERRORS_PER_PAGE = 100
 
 
@@ -92,23 +99,26 @@ def upload_detail(request, pk):
         "quota_missing": max(upload.valid_rows - max(available, 0), 0),
         "reject_form": UploadRejectForm(),
         "progress_url": reverse("upload_progress", args=[upload.pk]),
+        "working_label": WORKING.get(upload.working_on, ""),
     })
 
 
 @company_view()
 @require_GET
 def upload_progress(request, pk):
-    upload = company_object_or_404(request, Upload.objects.only("status", "rows_read", "rows_total", "company"),
-                                   pk=pk)
+    upload = company_object_or_404(
+        request, Upload.objects.only("status", "rows_read", "rows_total", "working_on", "company"), pk=pk)
     percent = None
-    if upload.rows_total:
+    if upload.working_on:
+        message = str(WORKING.get(upload.working_on, ""))
+    elif upload.rows_total:
         percent = min(100, round(100 * upload.rows_read / upload.rows_total))
         message = _("%(read)s of about %(total)s rows read.") % {"read": f"{upload.rows_read:,}",
                                                                  "total": f"{upload.rows_total:,}"}
     else:
         message = _("%(read)s rows read so far.") % {"read": f"{upload.rows_read:,}"}
     return JsonResponse({
-        "status": upload.status, "status_label": upload.get_status_display(), "done": upload.is_done_reading,
+        "status": upload.status, "status_label": upload.get_status_display(), "done": not upload.is_busy,
         "rows_read": upload.rows_read, "rows_total": upload.rows_total, "percent": percent, "message": message,
     })
 
@@ -142,39 +152,33 @@ def _with_header(header, rows):
     yield from rows
 
 
-def _decision(request, pk, action, done_message):
+def _decide(request, pk, action, asked_message, reason=""):
     upload = _upload_of(request, pk)
     try:
-        action(upload)
+        uploads.upload_decide(upload=upload, action=action, actor=request.user, reason=reason, request=request)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, done_message % {"name": upload.original_name})
+        messages.success(request, asked_message % {"name": upload.original_name})
     return redirect("upload_detail", pk=upload.pk)
 
 
 @company_view(Role.MAKER)
 @require_POST
 def upload_submit(request, pk):
-    return _decision(request, pk, lambda upload: uploads.upload_submit(upload=upload, actor=request.user,
-                                                                       request=request),
-                     _("%(name)s submitted."))
+    return _decide(request, pk, "submit", _("%(name)s is being submitted."))
 
 
 @company_view(Role.MAKER)
 @require_POST
 def upload_discard(request, pk):
-    return _decision(request, pk, lambda upload: uploads.upload_discard(upload=upload, actor=request.user,
-                                                                        request=request),
-                     _("%(name)s discarded."))
+    return _decide(request, pk, "discard", _("%(name)s is being discarded."))
 
 
 @company_view(Role.APPROVER)
 @require_POST
 def upload_approve(request, pk):
-    return _decision(request, pk, lambda upload: uploads.upload_approve(upload=upload, approver=request.user,
-                                                                        request=request),
-                     _("%(name)s approved: its bills are received."))
+    return _decide(request, pk, "approve", _("%(name)s is being approved."))
 
 
 @company_view(Role.APPROVER)
@@ -182,6 +186,4 @@ def upload_approve(request, pk):
 def upload_reject(request, pk):
     form = UploadRejectForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _decision(request, pk, lambda upload: uploads.upload_reject(upload=upload, approver=request.user,
-                                                                       reason=reason, request=request),
-                     _("%(name)s rejected: its bills are cancelled."))
+    return _decide(request, pk, "reject", _("%(name)s is being rejected."), reason=reason)

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_noop
 from billers.approvals import ensure_can_approve
 from billers.models import Registration, Role, User
 from kopra.audit import audit_record
-from kopra.errors import Conflict, InsufficientQuota, InvalidInput, NotAllowed
+from kopra.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
 from quota.selectors import quota_available
 from quota.services import quota_release, quota_reserve
 from reminders.fileformat import CellError, FileRefused, check_filename, open_upload, validate_row
@@ -82,6 +82,7 @@ MESSAGES = {
     ),
     ENDED: gettext_noop("The end date %(end)s has passed since the file was checked; this row is skipped."),
 }
+DECISION_FAILED = gettext_noop("That could not be done because of an internal error; nothing was changed. Try again.")
 INTERNAL_ERROR = gettext_noop(
     "The file could not be checked because of an internal error. Upload it again; "
     "if that fails too, contact the bank."
@@ -113,7 +114,7 @@ def upload_receive(*, registration: Registration, uploaded_file, actor: User, re
     _ensure_maker(actor, registration.company_id)
     registration_accepts_bills(registration)
     name = getattr(uploaded_file, "name", "") or ""
-    max_rows, max_bytes = upload_limits()
+    _max_rows, max_bytes = upload_limits()
     try:
         check_filename(name)
         size = uploaded_file.size
@@ -291,7 +292,9 @@ def _error_record(upload_id: int, error: CellError) -> tuple:
 class _StagingWriter:
     """Writes staged rows and errors batch by batch, each batch with its progress in one short transaction.
 
-    PostgreSQL gets COPY (several times faster than INSERT for this); other databases bulk INSERTs.
+    PostgreSQL gets COPY (several times faster than INSERT for this); other databases one
+    executemany per batch, values adapted by the backend's own adapters (the ORM's
+    per-field preparation would cost more than reading and checking the rows).
     """
 
     ROW_FIELDS = ("upload_id", "row_number", "bill_key", "payer_phone", "payer_name", "amount", "description",
@@ -313,21 +316,33 @@ class _StagingWriter:
             raise _Abandoned()
 
     def _write(self, model, fields: tuple[str, ...], records: list[tuple]) -> None:
-        if self.copy:
-            table = connection.ops.quote_name(model._meta.db_table)
-            columns = ", ".join(connection.ops.quote_name(model._meta.get_field(_field_name(f)).column)
-                                for f in fields)
-            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        table = _table(model)
+        columns = ", ".join(_col(model, _field_name(f)) for f in fields)
+        with connection.cursor() as cursor:
+            if self.copy:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for record in records:
+                        copy.write_row(record)
+                return
+            adapters = [(index, _adapter(model._meta.get_field(_field_name(f))))
+                        for index, f in enumerate(fields) if _adapter(model._meta.get_field(_field_name(f)))]
+            if adapters:
+                records = [list(record) for record in records]
                 for record in records:
-                    copy.write_row(record)
-            return
-        objects = []
-        for record in records:
-            values = dict(zip(fields, record))
-            if model is UploadError:
-                values["params"] = json.loads(values["params"])
-            objects.append(model(**values))
-        model.objects.bulk_create(objects, batch_size=2000)
+                    for index, adapt in adapters:
+                        record[index] = adapt(record[index])
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", records)
+
+
+def _adapter(field):
+    """How the backend wants a value of ``field`` that its driver does not take as is; None if it does."""
+    ops = connection.ops
+    if field.get_internal_type() == "DateTimeField":
+        return ops.adapt_datetimefield_value
+    if field.get_internal_type() == "DecimalField":
+        return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
+    return None
 
 
 def _field_name(attname: str) -> str:
@@ -338,10 +353,14 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
     """The checks between rows and against the database, then the totals: set-based."""
     registration = upload.registration
     with transaction.atomic():
-        upload = Upload.objects.select_for_update().select_related("registration__biller_code").get(pk=upload.pk)
+        upload = (Upload.objects.select_for_update(of=("self",)).select_related("registration__biller_code")
+                  .get(pk=upload.pk))
         if upload.status != Status.VALIDATING:
             _clear_staging(upload)
             return upload
+        if connection.vendor == "postgresql":
+            # Finding repeats sorts the whole upload (a million keys is ~40 MB): in memory, not on disk.
+            _execute("SET LOCAL work_mem = '64MB'", [])
         _flag_repeats(upload, "bill_key", REPEATED_KEY)
         _flag_repeats(upload, "partner_reference_no", REPEATED_REFERENCE)
         _flag_taken(upload, registration)
@@ -439,20 +458,24 @@ def _flag_repeats(upload: Upload, field: str, problem: str) -> int:
     """Marks each row whose ``field`` repeats an earlier still-clean row of the file; keeps the first."""
     rows, column = _table(UploadRow), _col(UploadRow, field)
     upload_col, row_col, problem_col = _col(UploadRow, "upload"), _col(UploadRow, "row_number"), _col(UploadRow, "problem")
-    first_col = _col(UploadRow, "first_row")
-    # Grouping first finds the (usually no) repeated values without sorting the whole upload.
+    first_col, id_col = _col(UploadRow, "first_row"), _col(UploadRow, "id")
+    # One sort of the upload's rows finds the repeats; the update then touches only those,
+    # by primary key. (Joining on the value instead lets the planner, with no statistics
+    # yet on rows just copied in, scan the whole upload once per repeated value.)
     return _execute(
         f"""
         UPDATE {rows} SET {problem_col} = %s, {first_col} = repeated.first_row
         FROM (
-            SELECT {column} AS value, MIN({row_col}) AS first_row FROM {rows}
-            WHERE {upload_col} = %s AND {problem_col} = '' AND {column} IS NOT NULL
-            GROUP BY {column} HAVING COUNT(*) > 1
+            SELECT id, first_row FROM (
+                SELECT {id_col} AS id, {row_col} AS row_number,
+                       MIN({row_col}) OVER (PARTITION BY {column}) AS first_row
+                FROM {rows} WHERE {upload_col} = %s AND {problem_col} = '' AND {column} IS NOT NULL
+            ) AS ranked
+            WHERE row_number > first_row
         ) AS repeated
-        WHERE {rows}.{upload_col} = %s AND {rows}.{problem_col} = '' AND {rows}.{column} = repeated.value
-          AND {rows}.{row_col} > repeated.first_row
+        WHERE {rows}.{id_col} = repeated.id
         """,
-        [problem, upload.pk, upload.pk],
+        [problem, upload.pk],
     )
 
 
@@ -545,14 +568,27 @@ def _problem_counts(upload: Upload) -> dict[str, int]:
 # --- Submit, approve, reject, discard -----------------------------------------------------
 
 
-def _locked(upload: Upload, *statuses: str) -> Upload:
+def _locked(upload: Upload, *statuses: str, action: str) -> Upload:
+    """The upload, locked, if it is in one of ``statuses`` and no other decision is under way."""
     upload = (Upload.objects.select_for_update(of=("self",))
               .select_related("registration__biller_code", "company", "submitted_by", "uploaded_by")
               .get(pk=upload.pk))
+    if upload.working_on and upload.working_on != action:
+        raise Conflict(_("Upload #%(id)s is already being worked on; try again in a moment.") % {"id": upload.pk})
     if upload.status not in statuses:
         raise Conflict(_("Upload #%(id)s is %(status)s.") % {"id": upload.pk,
                                                               "status": upload.get_status_display().lower()})
     return upload
+
+
+def _quota_short(registration: Registration, needed: int, available: int) -> InsufficientQuota:
+    available = max(available, 0)
+    return InsufficientQuota(
+        _("Not enough quota for %(code)s: this upload needs %(needed)s pushes and %(available)s are "
+          "available. Top up at least %(missing)s pushes, then submit again.")
+        % {"code": registration.code, "needed": f"{needed:,}", "available": f"{available:,}",
+           "missing": f"{needed - available:,}"},
+    )
 
 
 def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
@@ -564,7 +600,7 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
     while the quota is short.
     """
     with transaction.atomic():
-        upload = _locked(upload, Status.VALIDATED)
+        upload = _locked(upload, Status.VALIDATED, action="submit")
         _ensure_maker(actor, upload.company_id)
         registration = upload.registration
         registration_accepts_bills(registration)
@@ -577,12 +613,7 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
             raise Conflict(_("No row of this upload can be sent: fix the rows in the error file and upload it again."))
         available = quota_available(registration)
         if available < ready:
-            raise InsufficientQuota(
-                _("Not enough quota for %(code)s: this upload needs %(needed)s pushes and %(available)s are "
-                  "available. Top up at least %(missing)s pushes, then submit again.")
-                % {"code": registration.code, "needed": f"{ready:,}", "available": f"{max(available, 0):,}",
-                   "missing": f"{ready - max(available, 0):,}"},
-            )
+            raise _quota_short(registration, ready, available)
         needs_approval = upload.company.approval_for_upload
         status = BillStatus.PENDING_APPROVAL if needs_approval else BillStatus.RECEIVED
         try:
@@ -596,7 +627,9 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
         upload.status = Status.PENDING_APPROVAL if needs_approval else Status.SUBMITTED
         upload.submitted_by, upload.submitted_at = actor, now
         upload.bills_created, upload.skipped_at_submit = created, skipped
-        upload.save(update_fields=["status", "submitted_by", "submitted_at", "bills_created", "skipped_at_submit"])
+        upload.working_on = upload.decision_error = ""
+        upload.save(update_fields=["status", "submitted_by", "submitted_at", "bills_created", "skipped_at_submit",
+                                   "working_on", "decision_error"])
         audit_record(
             action="upload.submitted", actor=actor, company=upload.company, request=request, obj=upload,
             sentence=f"{actor} submitted upload #{upload.pk} ({upload.original_name}): {created} bills for "
@@ -726,14 +759,15 @@ def _ensure_approver(upload: Upload, approver: User) -> None:
 def upload_approve(*, upload: Upload, approver: User, request=None) -> Upload:
     """An approver other than the maker releases the upload's bills: PENDING_APPROVAL -> RECEIVED."""
     with transaction.atomic():
-        upload = _locked(upload, Status.PENDING_APPROVAL)
+        upload = _locked(upload, Status.PENDING_APPROVAL, action="approve")
         _ensure_approver(upload, approver)
         registration_accepts_bills(upload.registration)
         now = timezone.now()
         moved = _move_pending_bills(upload, to_status=BillStatus.RECEIVED, actor=approver, now=now,
                                     reason=f"Upload #{upload.pk} approved")
         upload.status, upload.approved_by, upload.approved_at = Status.SUBMITTED, approver, now
-        upload.save(update_fields=["status", "approved_by", "approved_at"])
+        upload.working_on = upload.decision_error = ""
+        upload.save(update_fields=["status", "approved_by", "approved_at", "working_on", "decision_error"])
         audit_record(action="upload.approved", actor=approver, company=upload.company, request=request, obj=upload,
                      sentence=f"{approver} approved upload #{upload.pk} of {upload.submitted_by}: "
                               f"{moved} bills for {upload.registration.code}")
@@ -743,7 +777,7 @@ def upload_approve(*, upload: Upload, approver: User, request=None) -> Upload:
 def upload_reject(*, upload: Upload, approver: User, reason: str = "", request=None) -> Upload:
     """An approver other than the maker turns the upload down: its bills are cancelled, their quota released."""
     with transaction.atomic():
-        upload = _locked(upload, Status.PENDING_APPROVAL)
+        upload = _locked(upload, Status.PENDING_APPROVAL, action="reject")
         _ensure_approver(upload, approver)
         reason = (reason or "").strip()[:200]
         now = timezone.now()
@@ -751,7 +785,9 @@ def upload_reject(*, upload: Upload, approver: User, reason: str = "", request=N
                                     reason=f"Upload #{upload.pk} rejected" + (f": {reason}" if reason else ""))
         upload.status, upload.rejected_by, upload.rejected_at = Status.REJECTED, approver, now
         upload.rejection_reason = reason
-        upload.save(update_fields=["status", "rejected_by", "rejected_at", "rejection_reason"])
+        upload.working_on = upload.decision_error = ""
+        upload.save(update_fields=["status", "rejected_by", "rejected_at", "rejection_reason", "working_on",
+                                   "decision_error"])
         audit_record(action="upload.rejected", actor=approver, company=upload.company, request=request, obj=upload,
                      sentence=f"{approver} rejected upload #{upload.pk} of {upload.submitted_by}: {cancelled} bills "
                               f"cancelled" + (f" ({reason})" if reason else ""))
@@ -769,14 +805,15 @@ def _cancel_pending(upload: Upload, *, actor: User, now, reason: str) -> int:
 def upload_discard(*, upload: Upload, actor: User, request=None) -> Upload:
     """The maker drops a checked upload; one waiting for approval is withdrawn (bills cancelled, quota released)."""
     with transaction.atomic():
-        upload = _locked(upload, Status.VALIDATED, Status.PENDING_APPROVAL)
+        upload = _locked(upload, Status.VALIDATED, Status.PENDING_APPROVAL, action="discard")
         _ensure_maker(actor, upload.company_id)
         cancelled = 0
         if upload.status == Status.PENDING_APPROVAL:
             cancelled = _cancel_pending(upload, actor=actor, now=timezone.now(),
                                         reason=f"Upload #{upload.pk} withdrawn by the maker")
         upload.status = Status.DISCARDED
-        upload.save(update_fields=["status"])
+        upload.working_on = upload.decision_error = ""
+        upload.save(update_fields=["status", "working_on", "decision_error"])
         audit_record(action="upload.discarded", actor=actor, company=upload.company, request=request, obj=upload,
                      sentence=f"{actor} discarded upload #{upload.pk} ({upload.original_name})"
                               + (f": {cancelled} waiting bills cancelled" if cancelled else ""))
@@ -784,6 +821,77 @@ def upload_discard(*, upload: Upload, actor: User, request=None) -> Upload:
 
         purge_upload_rows.delay_on_commit(upload.pk)
     return upload
+
+
+# Who may ask for each decision, and on which statuses; the worker then calls the service.
+DECISIONS = {
+    "submit": (Status.VALIDATED,),
+    "approve": (Status.PENDING_APPROVAL,),
+    "reject": (Status.PENDING_APPROVAL,),
+    "discard": (Status.VALIDATED, Status.PENDING_APPROVAL),
+}
+
+
+def upload_decide(*, upload: Upload, action: str, actor: User, reason: str = "", request=None) -> Upload:
+    """Checks at once that ``actor`` may ``action`` the upload now, then has the worker carry it out.
+
+    Everything that can refuse cheaply is checked here, so the console answers at once:
+    role, status, four eyes, and for a submit the quota (with the numbers). The work itself
+    (moving up to a million rows) runs in ``reminders.decide_upload``; the report shows
+    it under way and, if it was refused there after all, why.
+    """
+    if action not in DECISIONS:
+        raise InvalidInput(_("Unknown action."))
+    with transaction.atomic():
+        upload = _locked(upload, *DECISIONS[action], action="")
+        if action in ("submit", "discard"):
+            _ensure_maker(actor, upload.company_id)
+        else:
+            _ensure_approver(upload, actor)
+        if action == "submit":
+            registration_accepts_bills(upload.registration)
+            ready = UploadRow.objects.filter(upload=upload, problem="").count()
+            if not ready:
+                raise Conflict(_("No row of this upload can be sent: fix the rows in the error file and upload it "
+                                 "again."))
+            available = quota_available(upload.registration)
+            if available < ready:
+                raise _quota_short(upload.registration, ready, available)
+        elif action == "approve":
+            registration_accepts_bills(upload.registration)
+        upload.working_on, upload.decision_error = action, ""
+        upload.save(update_fields=["working_on", "decision_error"])
+        audit_record(action=f"upload.{action}_requested", actor=actor, company=upload.company, request=request,
+                     obj=upload, sentence=f"{actor} asked to {action} upload #{upload.pk} ({upload.original_name})")
+        from reminders.tasks import decide_upload
+
+        decide_upload.delay_on_commit(upload.pk, action, actor.pk, reason)
+    return upload
+
+
+def upload_decision_carry_out(*, upload_id: int, action: str, actor_id: int, reason: str = "") -> Upload | None:
+    """The worker's side of ``upload_decide``: runs the service; a refusal is kept on the upload for the report."""
+    upload = Upload.objects.filter(pk=upload_id, working_on=action).first()
+    if upload is None:
+        return None  # carried out already (a redelivered task), or never asked
+    actor = User.objects.get(pk=actor_id)
+    try:
+        if action == "submit":
+            return upload_submit(upload=upload, actor=actor)
+        if action == "approve":
+            return upload_approve(upload=upload, approver=actor)
+        if action == "reject":
+            return upload_reject(upload=upload, approver=actor, reason=reason)
+        return upload_discard(upload=upload, actor=actor)
+    except DomainError as refusal:
+        Upload.objects.filter(pk=upload_id, working_on=action).update(working_on="", decision_error=refusal.message)
+        return Upload.objects.get(pk=upload_id)
+    except Exception:
+        log.exception("upload %s: %s failed", upload_id, action)
+        # Nothing was done (the service is one transaction): say so rather than look busy forever.
+        Upload.objects.filter(pk=upload_id, working_on=action).update(
+            working_on="", decision_error=translated(DECISION_FAILED, {}))
+        raise
 
 
 def upload_rows_purge(*, upload_id: int) -> int:
@@ -801,10 +909,6 @@ def upload_rows_purge(*, upload_id: int) -> int:
 def upload_errors(upload: Upload):
     """The upload's problems in file order."""
     return UploadError.objects.filter(upload=upload).order_by("row_number", "id")
-
-
-def upload_is_short_of_quota(upload: Upload) -> bool:
-    return upload.status == Status.VALIDATED and quota_available(upload.registration) < upload.valid_rows
 
 
 class _ErrorsInFileOrder:

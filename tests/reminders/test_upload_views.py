@@ -223,9 +223,21 @@ def test_submit_from_the_report_creates_the_bills(post_file, maker_client, djang
     assert "Submit 1 valid row" in page(maker_client, upload)
     with django_capture_on_commit_callbacks(execute=True):
         response = maker_client.post(reverse("upload_submit", args=[upload.pk]), follow=True)
-    assert "bills.csv submitted." in response.content.decode()
+    assert "bills.csv is being submitted." in response.content.decode()
     assert Bill.objects.get(upload=upload).status == BillStatus.RECEIVED
     assert "1 bills were created" in page(maker_client, upload)
+
+
+def test_while_the_worker_carries_out_a_decision_the_report_says_so_and_offers_no_action(post_file, maker_client):
+    upload = post_file("bills.csv", csv_bytes(GOOD))
+    maker_client.post(reverse("upload_submit", args=[upload.pk]))  # queued; the worker has not run it yet
+    html = page(maker_client, upload)
+    assert "Submitting the valid rows…" in html and 'src="/static/kopra/upload_progress.js"' in html
+    assert reverse("upload_discard", args=[upload.pk]) not in html
+    progress = maker_client.get(reverse("upload_progress", args=[upload.pk])).json()
+    assert (progress["done"], progress["message"]) == (False, "Submitting the valid rows…")
+    again = maker_client.post(reverse("upload_discard", args=[upload.pk]), follow=True).content.decode()
+    assert "is already being worked on" in again
 
 
 def test_quota_short_disables_submit_and_says_how_much_is_missing(post_file, maker_client, company):
@@ -255,7 +267,8 @@ def test_an_approver_approves_or_rejects_and_the_submitter_is_not_offered_to(
 
     approver = sign_in(client_factory(), UserFactory(company=company, is_maker=False, is_approver=True))
     assert reverse("upload_approve", args=[upload.pk]) in page(approver, upload)
-    approver.post(reverse("upload_approve", args=[upload.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        approver.post(reverse("upload_approve", args=[upload.pk]))
     assert Bill.objects.get(upload=upload).status == BillStatus.RECEIVED
 
 
@@ -267,16 +280,18 @@ def test_an_approver_rejects_with_a_reason(post_file, maker_client, company, cli
     with django_capture_on_commit_callbacks(execute=True):
         maker_client.post(reverse("upload_submit", args=[upload.pk]))
     approver = sign_in(client_factory(), UserFactory(company=company, is_maker=False, is_approver=True))
-    approver.post(reverse("upload_reject", args=[upload.pk]), {"reason": "Wrong month"})
+    with django_capture_on_commit_callbacks(execute=True):
+        approver.post(reverse("upload_reject", args=[upload.pk]), {"reason": "Wrong month"})
     upload.refresh_from_db()
     assert upload.status == Upload.Status.REJECTED and upload.rejection_reason == "Wrong month"
     assert Bill.objects.get(upload=upload).status == BillStatus.CANCELLED
     assert "Wrong month" in page(approver, upload)
 
 
-def test_discard_from_the_report(post_file, maker_client):
+def test_discard_from_the_report(post_file, maker_client, django_capture_on_commit_callbacks):
     upload = post_file("bills.csv", csv_bytes(GOOD))
-    maker_client.post(reverse("upload_discard", args=[upload.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        maker_client.post(reverse("upload_discard", args=[upload.pk]))
     upload.refresh_from_db()
     assert upload.status == Upload.Status.DISCARDED and not Bill.objects.exists()
 

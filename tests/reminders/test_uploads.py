@@ -391,6 +391,63 @@ def test_a_stopped_biller_code_takes_no_upload(receive, registration):
         receive("bills.csv", csv_file(row()))
 
 
+# --- Decisions carried out by the worker -------------------------------------------------
+
+
+def test_a_decision_is_checked_at_once_and_carried_out_by_the_worker(receive, maker, django_capture_on_commit_callbacks):
+    upload = receive("bills.csv", csv_file(row("K1"), row("K2")))
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        asked = uploads.upload_decide(upload=upload, action="submit", actor=maker)
+    assert asked.working_on == "submit" and not Bill.objects.exists()
+    for callback in queued:
+        callback()
+    upload.refresh_from_db()
+    assert (upload.status, upload.working_on, upload.bills_created) == (Upload.Status.SUBMITTED, "", 2)
+    # A redelivered task finds nothing left to do.
+    assert uploads.upload_decision_carry_out(upload_id=upload.pk, action="submit", actor_id=maker.pk) is None
+    assert Bill.objects.count() == 2
+
+
+def test_a_short_quota_is_refused_when_asked_with_the_numbers(receive, company, maker):
+    short = registered_code(company, quota=1, code="70002")
+    upload = receive("bills.csv", csv_file(row("K1"), row("K2")), to=short)
+    with pytest.raises(InsufficientQuota, match="needs 2 pushes and 1 are available"):
+        uploads.upload_decide(upload=upload, action="submit", actor=maker)
+    upload.refresh_from_db()
+    assert upload.working_on == "" and upload.status == Upload.Status.VALIDATED
+
+
+def test_a_refusal_found_by_the_worker_is_kept_on_the_upload(receive, registration, maker):
+    upload = receive("bills.csv", csv_file(row("K1"), row("K2")))
+    uploads.upload_decide(upload=upload, action="submit", actor=maker)  # queued, not yet carried out
+    from quota.services import quota_reserve
+
+    quota_reserve(registration=registration, units=99, reference="elsewhere")
+    upload = uploads.upload_decision_carry_out(upload_id=upload.pk, action="submit", actor_id=maker.pk)
+    assert (upload.status, upload.working_on) == (Upload.Status.VALIDATED, "")
+    assert upload.decision_error.startswith("Not enough quota for 70001: this upload needs 2 pushes and 1 are")
+    assert not Bill.objects.filter(upload=upload).exists()
+
+
+def test_no_second_decision_while_one_is_under_way(receive, maker):
+    upload = receive("bills.csv", csv_file(row("K1")))
+    uploads.upload_decide(upload=upload, action="submit", actor=maker)
+    with pytest.raises(Conflict, match="already being worked on"):
+        uploads.upload_decide(upload=upload, action="discard", actor=maker)
+    with pytest.raises(Conflict, match="already being worked on"):
+        uploads.upload_discard(upload=upload, actor=maker)
+
+
+def test_an_approval_asked_by_the_submitter_is_refused_at_once(receive, submit, company, maker):
+    company.approval_for_upload = True
+    company.save()
+    maker.is_approver = True
+    maker.save()
+    upload = submit(receive("bills.csv", csv_file(row("K1"))))
+    with pytest.raises(NotAllowed, match="another approver"):
+        uploads.upload_decide(upload=upload, action="approve", actor=maker)
+
+
 # --- The same file again ----------------------------------------------------------------
 
 
