@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from kopra.money import rupiah
 from livin.models import CoreAccount, CoreDebit, VirtualAccountBill
 
 # Where the bank reports a paid top-up virtual account (setting LIVIN_TOPUP_PAYMENT_CALLBACK).
@@ -28,10 +28,6 @@ class PaymentRefused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = str(message)
-
-
-def _rupiah(amount: Decimal) -> str:
-    return "Rp " + number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
 
 
 def _transaction_id() -> str:
@@ -56,7 +52,7 @@ def core_debit(*, account_number: str, amount: Decimal, reference: str, descript
     if account.balance < amount:
         raise PaymentRefused(
             _("Insufficient funds in account %(account)s: %(amount)s could not be debited.")
-            % {"account": account_number, "amount": _rupiah(amount)}
+            % {"account": account_number, "amount": rupiah(amount)}
         )
     CoreAccount.objects.filter(pk=account.pk).update(balance=F("balance") - amount)
     debit = CoreDebit.objects.create(account=account, amount=amount, reference=reference,
@@ -104,7 +100,7 @@ def va_pay(*, va_number: str, amount: Decimal) -> VirtualAccountBill:
         if amount != va.amount:
             raise PaymentRefused(
                 _("This virtual account takes exactly %(due)s; %(paid)s was refused.")
-                % {"due": _rupiah(va.amount), "paid": _rupiah(amount)}
+                % {"due": rupiah(va.amount), "paid": rupiah(amount)}
             )
         va.status, va.paid_at, va.payment_reference = VirtualAccountBill.Status.PAID, timezone.now(), _transaction_id()
         va.save(update_fields=["status", "paid_at", "payment_reference"])

@@ -12,6 +12,7 @@ from billers.approvals import ensure_can_approve
 from billers.models import CollectionAccount, Registration, User
 from kopra.audit import audit_record
 from kopra.errors import Conflict, InvalidInput, NotAllowed
+from kopra.money import rupiah
 from quota.models import Package, TopUpOrder
 from quota.payments import payments_gateway
 from quota.selectors import topup_quote
@@ -26,10 +27,6 @@ from quota.services.ledger import quota_topup_credit
 
 VA_HOURS = getattr(settings, "KOPRA_TOPUP_VA_HOURS", 24)
 Status = TopUpOrder.Status
-
-
-def _rupiah(amount: Decimal) -> str:
-    return f"Rp {amount:,.2f}"
 
 
 def topup_request(
@@ -56,7 +53,7 @@ def topup_request(
         )
         audit_record(action="topup.requested", actor=actor, company=order.company, request=request, obj=order,
                      sentence=f"{actor} ordered {order.units} pushes for {registration.code}, "
-                              f"{_rupiah(order.total)} by {order.get_method_display().lower()} (top-up #{order.pk})")
+                              f"{rupiah(order.total)} by {order.get_method_display().lower()} (top-up #{order.pk})")
         if not registration.company.approval_for_topup:
             _await_payment(order)
     return _collect_if_debit(order, request=request)
@@ -177,7 +174,7 @@ def topup_payment_confirmed(
                        % {"id": order.pk, "status": order.get_status_display().lower()})
     if Decimal(amount) != order.total:
         raise InvalidInput(_("Top-up #%(id)s needs exactly %(due)s; %(paid)s is not accepted.")
-                           % {"id": order.pk, "due": _rupiah(order.total), "paid": _rupiah(Decimal(amount))},
+                           % {"id": order.pk, "due": rupiah(order.total), "paid": rupiah(Decimal(amount))},
                            field="amount")
     if TopUpOrder.objects.filter(payment_reference=payment_reference).exists():
         raise Conflict(_("Payment %(reference)s was already used for another top-up.")
@@ -187,7 +184,7 @@ def topup_payment_confirmed(
     order.save(update_fields=["status", "paid_at", "paid_amount", "payment_reference", "updated_at"])
     who = f"{actor} confirmed" if actor is not None else "The bank confirmed"
     audit_record(action="topup.paid", actor=actor, company=order.company, request=request, obj=order,
-                 sentence=f"{who} payment {payment_reference} of {_rupiah(order.total)} for top-up #{order.pk}")
+                 sentence=f"{who} payment {payment_reference} of {rupiah(order.total)} for top-up #{order.pk}")
     quota_topup_credit(registration=order.registration, units=order.units, reference=order.reference,
                        actor=actor, reason=f"Top-up #{order.pk} paid ({payment_reference})", request=request)
     return order

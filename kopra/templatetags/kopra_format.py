@@ -1,0 +1,40 @@
+"""How the console shows money and time: one filter each, the same in English and Indonesian."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
+
+from kopra import money
+
+register = template.Library()
+
+# WIB is Jakarta time by definition, whatever TIME_ZONE a deployment sets.
+WIB = ZoneInfo("Asia/Jakarta")
+
+WIB_FORMAT = "d M Y H:i"
+WIB_FORMAT_SECONDS = "d M Y H:i:s"
+
+
+@register.filter
+def rupiah(amount) -> str:
+    """``{{ bill.amount|rupiah }}`` → ``Rp 150.000`` (``Rp 150.000,50`` when not whole, ``—`` for nothing)."""
+    return money.rupiah(amount)
+
+
+@register.filter
+def wib(value, precision: str = "") -> str:
+    """``{{ bill.start_at|wib }}`` → ``05 Mar 2026 14:30 WIB`` (``|wib:"s"`` adds seconds); ``—`` for nothing.
+
+    Times are stored in UTC and shown in Jakarta time; the month name follows the page's
+    language. A naive datetime is taken as already in WIB.
+    """
+    if value in (None, ""):
+        return money.NOTHING
+    if not isinstance(value, datetime):
+        return date_filter(value, "d M Y") if isinstance(value, date) else str(value)
+    if timezone.is_aware(value):
+        value = value.astimezone(WIB)
+    return f"{date_filter(value, WIB_FORMAT_SECONDS if precision == 's' else WIB_FORMAT)} WIB"
