@@ -1,0 +1,25 @@
+"""The whole biller journey in a real browser, in English and in Bahasa Indonesia.
+
+Run: `.venv/bin/pytest tests/browser` (Debian's chromium at /usr/bin/chromium). The
+screenshots of every step land in artifacts/screenshots/biller-journey-<language>/, with
+timings.txt (seconds since the start of each step) beside them.
+"""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.real_broker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_the_whole_biller_journey(language, chromium, demo, private_worker, static_files_served,
+                                  live_server_fresh_connections, screenshots, tmp_path):
+    from tests.browser.journey import Journey
+
+    journey = Journey(chromium, live_server_fresh_connections.url, language,
+                      shots=screenshots(f"biller-journey-{language}"), files=tmp_path)
+    failed = True
+    try:
+        journey.run()
+        failed = False
+    finally:
+        journey.close(failed=failed)
