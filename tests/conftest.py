@@ -184,11 +184,14 @@ def live_server_fresh_connections(live_server):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Rate-limit windows and other cached counts never leak from one test to the next."""
+def _empty_cache(settings):
+    """Each test counts in a cache of its own: rate-limit windows never leak from one test to
+    the next, nor between test processes sharing one Redis (keys expire by themselves)."""
     from django.core.cache import cache
 
-    cache.clear()
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}"}}
+    if "LocMem" in settings.CACHES["default"]["BACKEND"]:
+        cache.clear()
     yield
 
 
@@ -235,12 +238,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def celery_worker_process(tmp_path, transactional_db):
+def celery_worker_process(tmp_path, transactional_db, monkeypatch):
     """Starts a real Celery worker (and beat, with ``beat=True``) on the configured broker,
     reading the test database. With the filesystem broker the queue folder is the test's own."""
     started = []
     transport_options = dict(celery_app.conf.broker_transport_options or {})
     env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), "KOPRA_CELERY_DIR": str(tmp_path / "celery")}
+    if celery_app.conf.broker_url.startswith("redis://"):
+        # A Redis database of this test's own, emptied first: test processes running side
+        # by side must not take each other's tasks (their test databases differ).
+        import redis
+
+        worker_index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+        base = celery_app.conf.broker_url.rsplit("/", 1)[0]
+        private_url = f"{base}/{10 + worker_index}"
+        redis.Redis.from_url(private_url).flushdb()
+        env["CELERY_BROKER_URL"] = private_url
+        monkeypatch.setenv("CELERY_BROKER_URL", private_url)
     if celery_app.conf.broker_url.startswith("filesystem://"):
         (tmp_path / "celery" / "queue").mkdir(parents=True)
         (tmp_path / "celery" / "control").mkdir(parents=True)
@@ -280,8 +294,6 @@ def celery_worker_process(tmp_path, transactional_db):
 
 def _forget_broker_connections():
     # Not app.close(): that also deregisters the app, and tasks defined later would miss it.
-    for pool in (celery_app._pool, celery_app.amqp._producer_pool):
-        if pool is not None:
-            pool.force_close_all()
+    # Nor closing the pools: kombu keeps them in a registry and would hand a closed one out.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None

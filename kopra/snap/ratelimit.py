@@ -20,10 +20,15 @@ WINDOW_SECONDS = 60
 def allow(key: str, limit: int) -> bool:
     """Counts one request for ``key``; False once ``limit`` were already allowed this minute."""
     if settings.REDIS_URL:
-        # The default cache is Redis then: add() is SET NX and incr() is INCR, both atomic.
-        window_key = f"rate:{key}:{int(time.time()) // WINDOW_SECONDS}"
-        cache.add(window_key, 0, timeout=WINDOW_SECONDS * 2)
-        return cache.incr(window_key) <= limit
+        # The default cache is Redis then: one INCR (which creates the key) and an EXPIRE,
+        # sent together, count exactly however many processes ask at once.
+        window_key = cache.make_key(f"rate:{key}:{int(time.time()) // WINDOW_SECONDS}")
+        client = cache._cache.get_client(window_key, write=True)
+        pipe = client.pipeline()
+        pipe.incr(window_key)
+        pipe.expire(window_key, WINDOW_SECONDS * 2)
+        count, _ = pipe.execute()
+        return count <= limit
     return _allow_in_database(key, limit)
 
 
