@@ -74,6 +74,10 @@ def bill_create(
     actor_label: str | None = None, needs_approval: bool = False,
 ) -> Bill:
     """Creates one bill and reserves one quota unit, or refuses the whole thing."""
+    # Locked so that a stop of the code waits for this bill, then cancels it too; never
+    # an active bill left on a stopped code.
+    registration = Registration.objects.select_for_update().select_related("biller_code", "company").get(
+        pk=registration.pk)
     registration_accepts_bills(registration)
     _check_unique(registration, row)
     status = BillStatus.PENDING_APPROVAL if needs_approval else BillStatus.RECEIVED
