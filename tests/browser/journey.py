@@ -34,11 +34,68 @@ TOPUP_UNITS = 100
 BUDI = "+6281234567890"  # Livin' users of the demo
 SITI = "+6281298765432"
 BAD_PHONE = "0812-ABC-999"
-START_DELAY = dt.timedelta(seconds=25)  # the fixed row's bill is shown this long after the file is made
+START_DELAY = dt.timedelta(seconds=20)  # the fixed row's bill is shown this long after the file is made
 
 # What each label reads in Bahasa Indonesia (locale/id/LC_MESSAGES/django.po). The English
-# journey reads the keys themselves.
-INDONESIAN: dict[str, str] = {}
+# journey reads the keys themselves; a key missing here fails the Indonesian journey.
+INDONESIAN: dict[str, str] = {
+    # sign-in
+    "Sign in to Bill Reminder": "Masuk ke Bill Reminder",
+    "Company ID": "Company ID",  # as Kopra's Indonesian console says it
+    "User ID": "User ID",
+    "Password": "Kata sandi",
+    "Continue": "Lanjutkan",
+    "Enter your one-time code": "Masukkan kode sekali pakai Anda",
+    "One-time code": "Kode sekali pakai",
+    "Sign in": "Masuk",
+    # menu
+    "Home": "Beranda",
+    "Dashboard": "Dasbor",
+    "Bills": "Tagihan",
+    "Uploads": "Unggahan",
+    "Biller codes": "Kode biller",
+    "Quota": "Kuota",
+    # biller codes
+    "Not registered": "Belum terdaftar",
+    "Register {code}": "Daftarkan {code}",
+    "Biller code {code} is registered for Bill Reminder with {units} pushes.":
+        "Kode biller {code} terdaftar untuk Bill Reminder dengan {units} push.",
+    "Registered · active": "Terdaftar · aktif",
+    # top-up
+    "Top up": "Top up",
+    "Top up {code}": "Top up {code}",
+    "Number of pushes": "Jumlah push",
+    "Virtual account transfer": "Transfer ke virtual account",
+    "See the price": "Lihat harga",
+    "Check your order": "Periksa pesanan Anda",
+    "Send for approval": "Kirim untuk disetujui",
+    "waits for an approver": "menunggu approver",
+    "Approve": "Setujui",
+    "Approvals": "Persetujuan",
+    "How to pay": "Cara membayar",
+    "Paid": "Lunas",
+    "Receipt": "Bukti pembayaran",
+    "Payment receipt": "Bukti pembayaran",
+    "Statement": "Mutasi",
+    # the sandbox bank and Livin'
+    "Virtual account number": "Nomor virtual account",
+    "Amount to transfer (IDR)": "Nominal transfer (IDR)",
+    "Look up": "Cari",
+    "Pay": "Bayar",
+    "Paid. The bank has reported the payment of virtual account {va}.":
+        "Lunas. Bank telah melaporkan pembayaran virtual account {va}.",
+    "Virtual account {va} is already paid.": "Virtual account {va} sudah dibayar.",
+    "Payment successful. The biller has been told.": "Pembayaran berhasil. Biller telah diberi tahu.",
+    # uploads
+    "Upload a file": "Unggah file",
+    "Biller code": "Kode biller",
+    "Bill file": "File tagihan",
+    "Upload and check": "Unggah dan periksa",
+    "Error file (.csv)": "File error (.csv)",
+    "Submit": "Kirim",
+    "wait for approval": "menunggu persetujuan",
+    "Approved by approver": "Disetujui oleh approver",
+}
 
 
 @dataclass
@@ -127,6 +184,7 @@ class Journey:
 
     def close(self, *, failed: bool = False) -> None:
         """Closes every browser; after a failure, first keeps what each person's page showed."""
+        self.shots.mkdir(parents=True, exist_ok=True)
         for number, context in enumerate(self.contexts, start=1):
             for page in context.pages if failed else []:
                 page.screenshot(path=self.shots / f"failed-person{number}.png", full_page=True)
@@ -142,8 +200,10 @@ class Journey:
 
         # The company admin signs in with the one-time code and registers a biller code.
         self.sign_in(admin, "admin", shots=True)
-        self.shot(admin, "home")
         figures_before = self.dashboard_figures(admin)
+        assert figures_before["figure-pushes-today"] == "0", figures_before
+        assert (figures_before["figure-active"], figures_before["figure-paid-rate"]) == ("0", "—"), figures_before
+        self.shot(admin, "dashboard-before")
         self.nav(admin, "Biller codes")
         expect(admin.get_by_role("heading", level=1)).to_have_text(self.t("Biller codes"))
         row = admin.get_by_role("row").filter(has_text=CODE_TO_REGISTER)
@@ -152,7 +212,7 @@ class Journey:
         row.get_by_role("button", name=self.t("Register {code}").format(code=CODE_TO_REGISTER)).click()
         expect(admin.locator(".messages")).to_contain_text(
             self.t("Biller code {code} is registered for Bill Reminder with {units} pushes.").format(
-                code=CODE_TO_REGISTER, units="1,000"))
+                code=CODE_TO_REGISTER, units=self.number(1000)))
         expect(row).to_contain_text(self.t("Registered · active"))
         expect(row.locator("td.num")).to_have_text(self.number(1000))
         self.shot(admin, "biller-code-registered")
@@ -174,15 +234,21 @@ class Journey:
         expect(maker.locator(".messages")).to_contain_text(self.t("waits for an approver"))
         order_url = maker.url
 
-        # The approver approves it; the order now shows its one-time virtual account.
+        # The approver finds it in the approval queue, with what approving it does, and approves.
         self.sign_in(approver, "approver")
-        approver.goto(order_url)
-        self.shot(approver, "top-up-to-approve")
-        approver.get_by_role("button", name=self.t("Approve"), exact=True).click()
-        expect(approver.get_by_role("heading", name=self.t("How to pay"))).to_be_visible()
-        va_number = approver.locator("#order-va").inner_text().strip()
+        self.nav(approver, "Approvals")
+        request = approver.locator("#queue-topups article").filter(has_text=CODE_TO_REGISTER)
+        expect(request).to_contain_text(self.money(38_850))
+        self.shot(approver, "approval-queue-top-up")
+        request.get_by_role("button", name=self.t("Approve"), exact=True).click()
+        expect(request).to_have_count(0)
+
+        # The order now shows the maker its one-time virtual account.
+        maker.goto(order_url)
+        expect(maker.get_by_role("heading", name=self.t("How to pay"))).to_be_visible()
+        va_number = maker.locator("#order-va").inner_text().strip()
         assert re.fullmatch(r"\d{10,20}", va_number), va_number
-        self.shot(approver, "top-up-virtual-account")
+        self.shot(maker, "top-up-virtual-account")
 
         # The company's treasurer pays it at the bank (the sandbox payment page).
         bank.goto("/sandbox/pay/")
@@ -240,13 +306,19 @@ class Journey:
         self.submit(maker)
         self.shot(maker, "upload-submitted")
 
-        # The approver (another person) approves both uploads.
-        for name, url in (("first", first), ("fixed", second)):
+        # The approver (another person) approves both uploads from the approval queue.
+        self.nav(approver, "Approvals")
+        requests = approver.locator("#queue-uploads article")
+        expect(requests).to_have_count(2)
+        self.shot(approver, "approval-queue-uploads")
+        for url in (first, second):
+            upload_id = url.rstrip("/").rsplit("/", 1)[1]
+            approve = approver.locator(f"#queue-upload-{upload_id}").get_by_role(
+                "button", name=self.t("Approve"), exact=True)
+            approve.click()
+            expect(approve).to_have_count(0)  # gone, or being carried out by the worker
+        for url in (first, second):
             approver.goto(url)
-            expect(approver.locator("#upload-actions")).to_be_visible()
-            if name == "fixed":
-                self.shot(approver, "upload-to-approve")
-            approver.get_by_role("button", name=self.t("Approve"), exact=True).click()
             expect(approver.locator("#upload-outcome")).to_contain_text(self.t("Approved by approver"),
                                                                         timeout=60_000)
         self.shot(approver, "upload-approved")
@@ -275,9 +347,10 @@ class Journey:
         expect(maker.locator(".timeline li").last).to_contain_text(self.t("Paid"))
         self.shot(maker, "bill-paid")
         self.nav(admin, "Home")
-        figures_after = self.dashboard_figures(admin)
+        expect(admin.locator("#figure-paid-rate")).to_have_text("50%")  # 1 paid of the 2 shown
+        expect(admin.locator("#figure-pushes-today")).to_have_text("2")
+        expect(admin.locator("#figure-active")).to_have_text("1")  # Budi's, still shown in Livin'
         self.shot(admin, "dashboard-after")
-        assert figures_after != figures_before, (figures_before, figures_after)
 
     # --- steps used twice -----------------------------------------------------------------
 
@@ -313,10 +386,13 @@ class Journey:
                     raise
                 page.reload()
 
-    def dashboard_figures(self, page: Page) -> list[str]:
-        """The figures of the home page's dashboard, as text."""
-        expect(page.locator("main h1")).to_be_visible()
-        return page.locator("main .stat-value").all_inner_texts()
+    def dashboard_figures(self, page: Page) -> dict[str, str]:
+        """The key figures of the dashboard (the home page), by their element id."""
+        expect(page.get_by_role("heading", level=1)).to_have_text(self.t("Dashboard"))
+        figures = page.locator("#dashboard-figures .stat-value")
+        expect(figures.first).to_be_visible()
+        return {figures.nth(i).get_attribute("id"): figures.nth(i).inner_text().strip()
+                for i in range(figures.count())}
 
     # --- the files ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.real_broker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("language", ["en"])
+@pytest.mark.parametrize("language", ["en", "id"])
 def test_the_whole_biller_journey(language, chromium, demo, private_worker, static_files_served,
                                   live_server_fresh_connections, screenshots, tmp_path):
     from tests.browser.journey import Journey
