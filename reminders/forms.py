@@ -45,3 +45,98 @@ class BillEntryForm(forms.Form):
 
 class BillCancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class BillFilterForm(forms.Form):
+    """The bill list's filters, read from the query string; every field optional."""
+
+    SORT_CHOICES = [("created", _("Created")), ("start", _("Start")), ("end", _("End")), ("amount", _("Amount"))]
+    ORDER_CHOICES = [("desc", _("Newest / largest first")), ("asc", _("Oldest / smallest first"))]
+    PERIOD_CHOICES = [("created", _("Created between")), ("start", _("Starts between"))]
+
+    q = forms.CharField(label=_("Search"), max_length=64, required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                                      "aria-describedby": "id_q-help"}),
+                        help_text=_("A reference, bill key, your reference or a phone number."))
+    code = forms.ModelChoiceField(label=_("Biller code"), queryset=None, required=False, empty_label=_("All codes"))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
+    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
+    date_from = forms.DateField(label=_("From (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Until (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    phone = forms.CharField(label=_("Payer phone"), max_length=32, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    bill_key = forms.CharField(label=_("Bill key"), max_length=20, required=False)
+    partner_reference_no = forms.CharField(label=_("Your reference"), max_length=64, required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), choices=SORT_CHOICES, required=False)
+    order = forms.ChoiceField(label=_("Order"), choices=ORDER_CHOICES, required=False)
+
+    def __init__(self, *args, registrations, **kwargs):
+        from reminders.models import BillSource, BillStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["code"].queryset = registrations
+        self.fields["code"].label_from_instance = lambda r: f"{r.code} · {r.biller_code.name}"
+        self.fields["status"].choices = [("", _("All statuses")), *BillStatus.choices]
+        self.fields["source"].choices = [("", _("All sources")), *BillSource.choices]
+
+    def clean_phone(self):
+        return _normalised_phone(self.cleaned_data["phone"], strict=True)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return data
+
+    def filters(self):
+        """The cleaned filters as ``reminders.selectors.BillFilters``; the defaults if the form is not valid."""
+        from reminders.selectors import BillFilters
+
+        if not self.is_valid():
+            return BillFilters()
+        data = self.cleaned_data
+        search = data["q"].strip()
+        return BillFilters(
+            registration=data["code"], status=data["status"], source=data["source"],
+            period=data["period"] or "created", date_from=data["date_from"], date_to=data["date_to"],
+            phone=data["phone"], bill_key=data["bill_key"].strip(),
+            partner_reference_no=data["partner_reference_no"].strip(), search=search,
+            search_phone=_normalised_phone(search, strict=False), sort=data["sort"] or "created",
+            descending=data["order"] != "asc",
+        )
+
+
+def _normalised_phone(text: str, *, strict: bool) -> str:
+    """``text`` as the stored phone (+62...); a wrong one is an error if ``strict``, else ignored."""
+    from reminders.fileformat.errors import CellError
+    from reminders.fileformat.phones import normalise_phone
+
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        return normalise_phone(text)
+    except CellError as exc:
+        if strict:
+            raise forms.ValidationError(exc.message) from None
+        return ""
+
+
+class BillBulkCancelForm(forms.Form):
+    MAX_BILLS = 200
+
+    bill = forms.MultipleChoiceField(label=_("Bills"), required=True,
+                                     error_messages={"required": _("Select the bills to cancel first.")})
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any reference may be posted; the view looks each one up in the company's bills.
+        self.fields["bill"].valid_value = lambda value: isinstance(value, str) and 0 < len(value) <= 24
+
+    def clean_bill(self):
+        references = list(dict.fromkeys(self.cleaned_data["bill"]))
+        if len(references) > self.MAX_BILLS:
+            raise forms.ValidationError(_("Select at most %(n)s bills at a time.") % {"n": self.MAX_BILLS})
+        return references

@@ -108,8 +108,22 @@ class Bill(TenantModel):
             models.CheckConstraint(condition=Q(end_at__gt=models.F("start_at")), name="bill_ends_after_start"),
         ]
         indexes = [
-            models.Index(fields=["company", "-created_at"], name="bill_company_recent"),
-            models.Index(fields=["company", "status"], name="bill_company_status"),
+            # The bill list walks one of these by keyset, (sort field, id), whatever the page:
+            # one per sort, and one per equality filter with the default sort.
+            models.Index(fields=["company", "created_at", "id"], name="bill_list_created"),
+            models.Index(fields=["company", "start_at", "id"], name="bill_list_start"),
+            models.Index(fields=["company", "end_at", "id"], name="bill_list_end"),
+            models.Index(fields=["company", "amount", "id"], name="bill_list_amount"),
+            models.Index(fields=["company", "status", "created_at", "id"], name="bill_list_status"),
+            models.Index(fields=["company", "source", "created_at", "id"], name="bill_list_source"),
+            models.Index(fields=["registration", "created_at", "id"], name="bill_list_code"),
+            models.Index(fields=["company", "payer_phone"], name="bill_list_phone"),
+            models.Index(fields=["company", "bill_key"], name="bill_list_key"),
+            # Reports and the dashboard count by when bills were shown and paid; partial, so
+            # a freshly inserted (not yet shown, unpaid) bill costs nothing here.
+            models.Index(fields=["company", "displayed_at"], name="bill_shown",
+                         condition=Q(displayed_at__isnull=False)),
+            models.Index(fields=["company", "paid_at"], name="bill_paid", condition=Q(paid_at__isnull=False)),
             models.Index(fields=["status", "next_push_at"], name="bill_due_to_push"),
             models.Index(fields=["status", "end_at"], name="bill_due_to_end"),
             models.Index(fields=["registration", "bill_key"], name="bill_code_key"),

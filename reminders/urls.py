@@ -5,6 +5,9 @@ from reminders import upload_views, views
 urlpatterns = [
     path("bills/", views.bill_list, name="bill_list"),
     path("bills/new/", views.bill_entry, name="bill_entry"),
+    path("bills/export.csv", views.bill_export, {"file_format": "csv"}, name="bill_export_csv"),
+    path("bills/export.xlsx", views.bill_export, {"file_format": "xlsx"}, name="bill_export_xlsx"),
+    path("bills/cancel-selected/", views.bill_bulk_cancel, name="bill_bulk_cancel"),
     path("bills/<str:reference_no>/", views.bill_detail, name="bill_detail"),
     path("bills/<str:reference_no>/cancel/", views.bill_cancel, name="bill_cancel"),
     path("uploads/", upload_views.upload_list, name="upload_list"),
