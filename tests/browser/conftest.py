@@ -30,18 +30,20 @@ def _browser_missing(hint: str):
     missing_service("browser", hint)  # fails too where KOPRA_REQUIRE_SERVICES names "browser"
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium per test process; each person in a test gets a context of it."""
+@pytest.fixture
+def chromium(monkeypatch):
+    """A headless Chromium for the test; each person in it gets a browser context of it.
+
+    Per test, not per session: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which Django takes for async code calling the ORM. The test
+    allows that for its own duration only, so no other test runs beside a live loop."""
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _browser_missing("the playwright package: .venv/bin/pip install -e '.[dev]'")
     if not Path(CHROMIUM).exists():
         _browser_missing(f"Chromium at {CHROMIUM}: apt-get install -y chromium (or set KOPRA_CHROMIUM)")
-    # Playwright's sync API keeps an event loop in this thread; Django would take every ORM
-    # call the test makes between steps for one made from async code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         # launch() gives every run a fresh, empty profile (user-data dir) of its own.
