@@ -10,11 +10,10 @@ from kopra.models import AuditEvent
 PAGE_SIZE = 50
 
 
-def company_summary(company: Company) -> dict:
-    """What the home page shows before the dashboard exists."""
-    return {
-        "users": User.objects.filter(company=company, is_active=True).count(),
-    }
+def registrations_of(company: Company) -> list[Registration]:
+    """The company's registered biller codes, by code (for pickers)."""
+    return list(Registration.objects.filter(company=company).select_related("biller_code")
+                .order_by("biller_code__code"))
 
 
 def audit_events(company: Company, *, query: str = ""):
@@ -90,3 +89,16 @@ def service_change_requests(company: Company, *, pending_only: bool = False):
     if pending_only:
         requests = requests.filter(status=ServiceChangeRequest.Status.PENDING)
     return requests
+
+
+def service_changes_waiting_for(company: Company, approver: User):
+    """Stop/resume requests waiting for approval that ``approver`` may decide (not their own)."""
+    return (ServiceChangeRequest.objects.filter(company=company, status=ServiceChangeRequest.Status.PENDING)
+            .exclude(requested_by=approver).select_related("registration__biller_code", "requested_by")
+            .order_by("requested_at", "id"))
+
+
+def service_changes_requested_by(company: Company, user: User) -> int:
+    """How many of ``user``'s stop/resume requests wait for an approver."""
+    return ServiceChangeRequest.objects.filter(company=company, requested_by=user,
+                                               status=ServiceChangeRequest.Status.PENDING).count()

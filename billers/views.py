@@ -29,6 +29,7 @@ from billers.forms import (
 )
 from billers.models import Role, User
 from kopra.audit import audit_record
+from kopra.dashboard import dashboard
 from kopra.downloads import csv_response
 from kopra.tenancy import company_object_or_404, company_queryset, company_view
 
@@ -131,7 +132,13 @@ def logout_view(request):
 
 @company_view()
 def home(request):
-    return render(request, "billers/home.html", {"summary": selectors.company_summary(request.company)})
+    """The dashboard of the company, or of one of its codes (``?code=<registration id>``)."""
+    registrations = selectors.registrations_of(request.company)
+    chosen = next((r for r in registrations if str(r.pk) == request.GET.get("code", "")), None)
+    return render(request, "billers/home.html", {
+        "registrations": registrations, "chosen": chosen,
+        "board": dashboard(request.company, registration=chosen),
+    })
 
 
 # --- Company administration (admin role) ----------------------------------------------

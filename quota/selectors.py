@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrd
 BALANCE_KINDS = (LedgerEntry.Kind.GRANT, LedgerEntry.Kind.TOPUP, LedgerEntry.Kind.ADJUST, LedgerEntry.Kind.CONSUME)
 RESERVED_KINDS = (LedgerEntry.Kind.RESERVE, LedgerEntry.Kind.RELEASE, LedgerEntry.Kind.CONSUME)
 CENT = Decimal("0.01")
+WIB = ZoneInfo("Asia/Jakarta")  # reports count WIB days whatever TIME_ZONE a deployment sets
 
 
 def quota_account_of(registration: Registration) -> QuotaAccount | None:
@@ -173,3 +176,94 @@ def ledger_mismatches() -> list[Mismatch]:
             found.append(Mismatch(account=account, balance=account.balance, ledger_balance=row["ledger_balance"],
                                   reserved=account.reserved, ledger_reserved=row["ledger_reserved"]))
     return found
+
+
+# --- Dashboard, reports and the approval queue ----------------------------------------------
+
+BURN_WINDOWS = (7, 30)
+
+
+def quota_forecast(company: Company, *, now: datetime | None = None, registration: Registration | None = None
+                   ) -> list[dict]:
+    """Per registered code: available pushes, pushes used over the last 7 and 30 days, and days left at each pace.
+
+    Two queries whatever the number of codes: the accounts, and the consumption summed per account.
+    """
+    now = now or timezone.now()
+    registrations = registrations_with_quota(company)
+    if registration is not None:
+        registrations = registrations.filter(pk=registration.pk)
+    longest = max(BURN_WINDOWS)
+    used = {
+        row["account"]: row
+        for row in LedgerEntry.objects.filter(
+            company=company, kind=LedgerEntry.Kind.CONSUME, created_at__gte=now - timezone.timedelta(days=longest),
+        ).order_by().values("account").annotate(**{
+            f"used_{days}": Sum("units", filter=Q(created_at__gte=now - timezone.timedelta(days=days)), default=0)
+            for days in BURN_WINDOWS
+        })
+    }
+    rows = []
+    for reg in registrations:
+        account = getattr(reg, "quota_account", None)
+        available = max(account.available, 0) if account is not None else 0
+        sums = used.get(account.pk, {}) if account is not None else {}
+        row = {"registration": reg, "available": available, "low": available < reg.low_quota_threshold}
+        for days in BURN_WINDOWS:
+            consumed = -sums.get(f"used_{days}", 0)  # consume entries are negative
+            per_day = consumed / days
+            row[f"used_{days}"] = consumed
+            row[f"per_day_{days}"] = per_day
+            row[f"days_left_{days}"] = int(available / per_day) if per_day else None
+        rows.append(row)
+    return rows
+
+
+def ledger_usage_by_period(company: Company, *, start: datetime, end: datetime, period: str,
+                           registration: Registration | None = None) -> list[dict]:
+    """Per (WIB period, registration, kind): the units the ledger moved, as positive numbers (adjustments signed)."""
+    trunc = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}[period]("created_at", tzinfo=WIB)
+    entries = LedgerEntry.objects.filter(company=company, created_at__gte=start, created_at__lt=end)
+    if registration is not None:
+        entries = entries.filter(account__registration=registration)
+    rows = (entries.annotate(period=trunc).order_by().values("period", "account__registration", "kind")
+            .annotate(units=Sum("units")))
+    signed = (LedgerEntry.Kind.ADJUST,)
+    return [{"period": row["period"].astimezone(WIB).date(), "registration": row["account__registration"],
+             "kind": row["kind"], "units": row["units"] if row["kind"] in signed else abs(row["units"])}
+            for row in rows]
+
+
+def unit_prices_in_force(company: Company, *, at: datetime | None = None) -> dict[int | None, Decimal]:
+    """The price per push in force now, by biller code id (None: the company-wide price); one query."""
+    at = at or timezone.now()
+    prices: dict[int | None, Decimal] = {}
+    agreements = (Agreement.objects.filter(company=company, effective_from__lte=at)
+                  .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
+                  .order_by("effective_from").values_list("biller_code", "unit_price"))
+    for biller_code, price in agreements:
+        prices[biller_code] = price  # the latest in force wins, as in agreement_in_force
+    return prices
+
+
+def topups_waiting_for(company: Company, approver) -> QuerySet[TopUpOrder]:
+    """Top-up orders waiting for approval that ``approver`` may decide (not their own)."""
+    return (TopUpOrder.objects.filter(company=company, status=TopUpOrder.Status.PENDING_APPROVAL)
+            .exclude(requested_by=approver)
+            .select_related("registration__biller_code", "requested_by", "package")
+            .order_by("created_at", "id"))
+
+
+def available_by_registration(company: Company) -> dict[int, int]:
+    """Pushes available now, by registration id, for every code of the company; one query."""
+    return {
+        registration: balance - reserved
+        for registration, balance, reserved in QuotaAccount.objects.filter(company=company)
+        .values_list("registration", "balance", "reserved")
+    }
+
+
+def topups_requested_by(company: Company, user) -> int:
+    """How many of ``user``'s top-up orders wait for an approver."""
+    return TopUpOrder.objects.filter(company=company, requested_by=user,
+                                     status=TopUpOrder.Status.PENDING_APPROVAL).count()
