@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("billers.urls")),
     path("", include("quota.urls")),
+    path("", include("kopra.console_urls")),
 ]
 if settings.SANDBOX_ENABLED:
     # The stand-in bank: payer pages, payment pages and its API. Off in production.

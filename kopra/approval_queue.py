@@ -1,0 +1,73 @@
+"""The approver's queue: every upload, top-up and stop/resume request they may decide, and what deciding does.
+
+Read through each app's selectors, in a fixed number of queries whatever the queue's
+length. A request is never offered to its maker (the selectors leave those out), the
+same rule ``billers.approvals.ensure_can_approve`` enforces when the decision is made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from billers import selectors as billers_selectors
+from billers.models import Company, ServiceChangeRequest, User
+from quota import selectors as quota_selectors
+from reminders import selectors as reminders_selectors
+
+
+@dataclass
+class QueueItem:
+    kind: str  # upload, topup, change: the approval_decide route's kind
+    request: object
+    registration: object
+    available: int  # pushes available now for the code
+    figures: dict = field(default_factory=dict)
+
+
+def approval_queue(company: Company, approver: User) -> dict:
+    """What ``approver`` may decide now, oldest first within each kind, with the effect of each decision."""
+    uploads = list(reminders_selectors.uploads_waiting_for(company, approver))
+    topups = list(quota_selectors.topups_waiting_for(company, approver))
+    changes = list(billers_selectors.service_changes_waiting_for(company, approver))
+    available = quota_selectors.available_by_registration(company) if uploads or topups or changes else {}
+    prices = quota_selectors.unit_prices_in_force(company) if uploads else {}
+    stops = [c.registration_id for c in changes if c.action == ServiceChangeRequest.Action.STOP]
+    active = reminders_selectors.active_bill_counts(company, stops) if stops else {}
+
+    def price_of(registration) -> Decimal | None:
+        return prices.get(registration.biller_code_id, prices.get(None))
+
+    upload_items = []
+    for upload in uploads:
+        price = price_of(upload.registration)
+        bills = upload.bills_created
+        upload_items.append(QueueItem(
+            kind="upload", request=upload, registration=upload.registration,
+            available=available.get(upload.registration_id, 0),
+            figures={"bills": bills, "unit_price": price, "worth": price * bills if price is not None else None},
+        ))
+    topup_items = [
+        QueueItem(kind="topup", request=order, registration=order.registration,
+                  available=available.get(order.registration_id, 0),
+                  figures={"available_after": available.get(order.registration_id, 0) + order.units})
+        for order in topups
+    ]
+    change_items = []
+    for change in changes:
+        counts = active.get(change.registration_id, {"active": 0, "shown": 0})
+        change_items.append(QueueItem(
+            kind="change", request=change, registration=change.registration,
+            available=available.get(change.registration_id, 0),
+            figures={"cancelled": counts["active"], "withdrawn": counts["shown"],
+                     "released": counts["active"] - counts["shown"]},
+        ))
+    return {
+        "uploads": upload_items,
+        "topups": topup_items,
+        "changes": change_items,
+        "count": len(upload_items) + len(topup_items) + len(change_items),
+        "mine": (reminders_selectors.uploads_submitted_by(company, approver)
+                 + quota_selectors.topups_requested_by(company, approver)
+                 + billers_selectors.service_changes_requested_by(company, approver)),
+    }

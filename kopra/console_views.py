@@ -1,0 +1,93 @@
+"""Console pages that read across apps: the approval queue and the reports."""
+
+import tempfile
+
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from billers import registration_views
+from billers.models import Registration, Role
+from kopra import reports
+from kopra.approval_queue import approval_queue as queue_of
+from kopra.downloads import csv_response
+from kopra.exports import write_xlsx
+from kopra.forms import ReportForm
+from kopra.tenancy import company_queryset, company_view
+from quota import views as quota_views
+from reminders import upload_views
+from reminders.fileformat.dates import WIB
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@company_view(Role.APPROVER)
+@require_GET
+def approval_queue(request):
+    return render(request, "approvals/queue.html", {"queue": queue_of(request.company, request.user)})
+
+
+# One way to decide each request: the queue's buttons go through the request's own page
+# view (its guard, its service, its messages); only where the user lands afterwards differs.
+DECISIONS = {
+    ("upload", "approve"): upload_views.upload_approve,
+    ("upload", "reject"): upload_views.upload_reject,
+    ("topup", "approve"): quota_views.topup_approve,
+    ("topup", "reject"): quota_views.topup_refuse,
+    ("change", "approve"): registration_views.service_change_approve,
+    ("change", "reject"): registration_views.service_change_reject,
+}
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def approval_decide(request, kind, pk, decision):
+    view = DECISIONS.get((kind, decision))
+    if view is None:
+        raise Http404("No such decision.")
+    response = view(request, pk=pk)
+    if 300 <= response.status_code < 400:
+        return redirect("approval_queue")
+    return response
+
+
+def _report_form(request) -> ReportForm:
+    registrations = (company_queryset(request, Registration).select_related("biller_code")
+                     .order_by("biller_code__code"))
+    return ReportForm(request.GET, registrations=registrations, today=timezone.now().astimezone(WIB).date())
+
+
+@company_view()
+@require_GET
+def report(request):
+    form = _report_form(request)
+    result = None
+    if form.is_valid():
+        data = form.cleaned_data
+        result = reports.report(request.company, period=data["period"], date_from=data["date_from"],
+                                date_to=data["date_to"], registration=data["code"])
+    query = request.GET.urlencode()
+    return render(request, "reports/report.html", {"form": form, "report": result, "query": query})
+
+
+@company_view()
+@require_GET
+def report_export(request, file_format):
+    form = _report_form(request)
+    if not form.is_valid():
+        return redirect(reverse("report") + "?" + request.GET.urlencode())
+    data = form.cleaned_data
+    result = reports.report(request.company, period=data["period"], date_from=data["date_from"],
+                            date_to=data["date_to"], registration=data["code"])
+    code = data["code"].code if data["code"] else "all"
+    filename = f"report-{request.company.company_id}-{code}-{data['period']}-{data['date_from']:%Y%m%d}-" \
+               f"{data['date_to']:%Y%m%d}.{file_format}"
+    if file_format == "csv":
+        return csv_response(filename, reports.EXPORT_HEADER,
+                            ([row[0].isoformat(), *row[1:]] for row in reports.export_rows(result)))
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    write_xlsx([reports.EXPORT_HEADER, *reports.export_rows(result)], spool, sheet_title="Report")
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
