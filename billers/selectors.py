@@ -39,15 +39,22 @@ def registration_for_code(company: Company, code: str):
     )
 
 
-def registration_refusal(*, company: Company, biller_code: BillerCode) -> str | None:
-    """Why ``company`` cannot register ``biller_code`` for Bill Reminder, or None if it can."""
+def registration_refusal(*, company: Company, biller_code: BillerCode, registered: bool | None = None,
+                         tariff: bool | None = None) -> str | None:
+    """Why ``company`` cannot register ``biller_code`` for Bill Reminder, or None if it can.
+
+    ``registered`` and ``tariff`` (whether the code is registered, whether an agreement is in
+    force for it) are looked up when not given; a list of codes passes them, read at once.
+    """
     from quota.selectors import agreement_in_force
 
     code = biller_code.code
     account = biller_code.collection_account
     if biller_code.company_id != company.pk:
         return _("Biller code %(code)s belongs to another company.") % {"code": code}
-    if Registration.objects.filter(biller_code=biller_code).exists():
+    if registered is None:
+        registered = Registration.objects.filter(biller_code=biller_code).exists()
+    if registered:
         return _("Biller code %(code)s is already registered.") % {"code": code}
     if biller_code.status != BillerCode.Status.ACTIVE:
         return _("Biller code %(code)s is inactive in the MBC registry.") % {"code": code}
@@ -59,13 +66,21 @@ def registration_refusal(*, company: Company, biller_code: BillerCode) -> str | 
     if account.status != CollectionAccount.Status.ACTIVE:
         return _("The collection account %(account)s of biller code %(code)s is closed.") % {
             "account": account.account_number, "code": code}
-    if agreement_in_force(company=company, biller_code=biller_code) is None:
+    if tariff is None:
+        tariff = agreement_in_force(company=company, biller_code=biller_code) is not None
+    if not tariff:
         return _("No tariff agreement is in force for biller code %(code)s; ask the bank.") % {"code": code}
     return None
 
 
 def registry_codes(company: Company) -> list[dict]:
-    """The company's codes in the MBC registry, each with its registration or why it cannot be registered."""
+    """The company's codes in the MBC registry, each with its registration or why it cannot be registered.
+
+    Two queries however many codes: the codes with their registrations, and the tariffs in force.
+    """
+    from quota.selectors import unit_prices_in_force
+
+    prices = unit_prices_in_force(company)
     codes = (
         BillerCode.objects.filter(company=company)
         .select_related("collection_account", "registration__quota_account")
@@ -77,7 +92,8 @@ def registry_codes(company: Company) -> list[dict]:
         rows.append({
             "code": code,
             "registration": registration,
-            "refusal": None if registration else registration_refusal(company=company, biller_code=code),
+            "refusal": None if registration else registration_refusal(
+                company=company, biller_code=code, registered=False, tariff=code.pk in prices or None in prices),
         })
     return rows
 
