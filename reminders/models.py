@@ -215,6 +215,10 @@ class Upload(TenantModel):
     )
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # A decision (submit, approve, reject, discard) the worker is carrying out: on a big
+    # upload it moves a million rows, far too long for a web request.
+    working_on = models.CharField(max_length=16, blank=True)
+    decision_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -226,6 +230,11 @@ class Upload(TenantModel):
     @property
     def is_done_reading(self) -> bool:
         return self.status not in (self.Status.QUEUED, self.Status.VALIDATING)
+
+    @property
+    def is_busy(self) -> bool:
+        """The worker is reading the file or carrying out a decision on it."""
+        return not self.is_done_reading or bool(self.working_on)
 
     @property
     def file_format(self) -> str:
