@@ -1,8 +1,10 @@
-"""Project-wide views: language switch and error pages that never show a stack trace."""
+"""Project-wide views: language switch, help, and error pages that never show a stack trace."""
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -19,30 +21,37 @@ def set_language(request):
     return response
 
 
+def help_page(request):
+    """What the service is, who may use it, quota, stopping, risks and contacts; readable before sign-in."""
+    return render(request, "help.html")
+
+
 def _wants_json(request) -> bool:
     return request.path.startswith(("/snap/", "/api/", "/sandbox/api/")) or (
         "application/json" in request.headers.get("Accept", "")
     )
 
 
-def _error(request, status: int, title: str, text: str):
+def _error(request, status: int, title, text):
     if _wants_json(request):
-        return JsonResponse({"error": title, "detail": text}, status=status)
+        # Integrators read errors in English whatever their Accept-Language, as API.md fixes them.
+        with translation.override("en"):
+            return JsonResponse({"error": str(title), "detail": str(text)}, status=status)
     return render(request, "error.html", {"status": status, "title": title, "text": text}, status=status)
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "Bad request", "The request could not be understood.")
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
 
 
 def permission_denied(request, exception=None):
-    return _error(request, 403, "Not allowed", "Your role does not allow this page or action.")
+    return _error(request, 403, _("Not allowed"), _("Your role does not allow this page or action."))
 
 
 def page_not_found(request, exception=None):
-    return _error(request, 404, "Not found", "There is nothing here, or it is not yours to see.")
+    return _error(request, 404, _("Not found"), _("There is nothing here, or it is not yours to see."))
 
 
 def server_error(request):
-    return _error(request, 500, "Something went wrong",
-                  "The error has been logged with this request's id. Please try again.")
+    return _error(request, 500, _("Something went wrong"),
+                  _("The error has been logged with this request's id. Please try again."))
