@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -35,7 +36,7 @@ def registration_create(request, pk):
     else:
         available = quota_available(registration)
         messages.success(request, _("Biller code %(code)s is registered for Bill Reminder with %(units)s pushes.")
-                         % {"code": registration.code, "units": f"{available:,}"})
+                         % {"code": registration.code, "units": number_format(available, force_grouping=True)})
     return redirect("biller_codes")
 
 

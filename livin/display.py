@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from kopra.money import rupiah
 from livin.models import DisplayedBill, Fault, LivinUser, Notification
 
 
@@ -101,9 +102,8 @@ def push(bills: list[PushedBill]) -> dict[str, str]:
             Notification.objects.create(
                 phone=bill.phone, reference=bill.reference,
                 title=_("New bill from %(biller)s") % {"biller": bill.biller_name or bill.biller_code},
-                body=_("%(description)s: Rp %(amount)s, bill key %(key)s. Pay it in Livin'.") % {
-                    "description": bill.description or _("Bill"), "amount": f"{bill.amount:,.0f}".replace(",", "."),
-                    "key": bill.bill_key,
+                body=_("%(description)s: %(amount)s, bill key %(key)s. Pay it in Livin'.") % {
+                    "description": bill.description or _("Bill"), "amount": rupiah(bill.amount), "key": bill.bill_key,
                 },
             )
         results[bill.reference] = "pushed"
@@ -143,8 +143,7 @@ def pay(*, reference: str, phone: str, amount: Decimal, channel: str) -> Display
         raise SandboxRefused(_("This bill is not shown in Livin' now."))
     if amount != bill.amount:
         raise SandboxRefused(
-            _("Closed payment: the amount must be exactly Rp %(amount)s.")
-            % {"amount": f"{bill.amount:,.2f}"}
+            _("Closed payment: the amount must be exactly %(amount)s.") % {"amount": rupiah(bill.amount)}
         )
     if channel not in DisplayedBill.Channel.values:
         raise SandboxRefused(_("Choose Mandiri Bill Payment or Mandiri Virtual Account."))

@@ -1,8 +1,10 @@
 """Console forms of the quota app: top-up order, low-quota threshold, ledger filters."""
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from kopra.money import rupiah
 from quota.models import LedgerEntry, TopUpOrder
 
 
@@ -20,6 +22,10 @@ class TopUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.agreement = agreement
         self.fields["package"].queryset = agreement.packages.all()
+        self.fields["package"].label_from_instance = lambda package: _(
+            "%(name)s (%(units)s pushes, %(price)s)"
+        ) % {"name": package.name, "units": number_format(package.units, force_grouping=True),
+             "price": rupiah(package.price)}
         self.fields["units"].help_text = _("At least %(minimum)s.") % {"minimum": agreement.minimum_topup}
         self.fields["debit_account"].choices = [("", "—")] + [(a.account_number, str(a)) for a in accounts]
 

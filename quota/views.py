@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -78,8 +79,9 @@ def quota_threshold(request, pk):
     if form.is_valid():
         registration_set_threshold(registration=registration, actor=request.user, request=request,
                                    threshold=form.cleaned_data["threshold"])
+        threshold = number_format(form.cleaned_data["threshold"], force_grouping=True)
         messages.success(request, _("The console now warns when %(code)s has fewer than %(n)s pushes available.")
-                         % {"code": registration.code, "n": f"{form.cleaned_data['threshold']:,}"})
+                         % {"code": registration.code, "n": threshold})
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("quota_detail", pk=registration.pk)
@@ -130,7 +132,7 @@ def _order_message(order: TopUpOrder) -> str:
             "id": order.pk, "va": order.va_number}
     if order.status == TopUpOrder.Status.PAID:
         return _("Top-up #%(id)s is paid: %(units)s pushes credited to %(code)s.") % {
-            "id": order.pk, "units": f"{order.units:,}", "code": order.registration.code}
+            "id": order.pk, "units": number_format(order.units, force_grouping=True), "code": order.registration.code}
     return _("Top-up #%(id)s was refused: %(reason)s") % {"id": order.pk, "reason": order.refusal_reason}
 
 

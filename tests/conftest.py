@@ -27,6 +27,17 @@ def missing_service(name: str, hint: str):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_in_every_test():
+    """A request in Bahasa Indonesia leaves that language active in the thread (LocaleMiddleware
+    activates, never deactivates): without this, the next test would read Indonesian messages."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
     # Argon2 is the production hasher (tests/billers prove it); MD5 keeps the suite quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
