@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kopra.tenancy import TenantModel
+from reminders import timeline
 
 
 class BillStatus(models.TextChoices):
@@ -155,6 +156,15 @@ class BillEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}: {self.reason}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language, where the system wrote it (see reminders.timeline)."""
+        return timeline.reason_text(self.reason)
+
+    @property
+    def actor_text(self) -> str:
+        return timeline.actor_text(self.actor_label)
 
 
 def upload_path(instance, filename: str) -> str:

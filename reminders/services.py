@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billers.models import Registration, User
@@ -95,8 +95,9 @@ def bill_create(
         raise
     quota_reserve(registration=registration, units=1, reference=f"bill:{bill.pk}")
     label = actor_label or _actor_label(actor, source)
-    BillEvent.objects.create(bill=bill, to_status=status, actor=actor, actor_label=label,
-                             reason=f"Received through {BillSource(source).label}")
+    with translation.override("en"):  # stored in English; reminders.timeline shows it in the reader's language
+        received = f"Received through {BillSource(source).label}"
+    BillEvent.objects.create(bill=bill, to_status=status, actor=actor, actor_label=label, reason=received)
     audit_record(action="bill.created", actor=actor, company=registration.company, obj=bill,
                  sentence=f"{label} created bill {bill.reference_no} for {registration.code}/{bill.bill_key}, "
                           f"{bill.amount} IDR, status {status}")
@@ -160,7 +161,7 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
             _("Bill %(ref)s is no longer active (%(status)s).") % {"ref": bill.reference_no, "status": bill.status},
             code="not_active",
         )
-    reason = reason or _("Cancelled")
+    reason = reason or "Cancelled"  # stored in English, shown translated (reminders.timeline)
     bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor, actor_label=actor_label, reason=reason)
     if bill.displayed_at is not None:
         from notifications.services import withdraw_queue_after_commit

@@ -1,0 +1,78 @@
+"""A bill's timeline reads in the reader's language, though its reasons are stored in English."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone, translation
+
+from reminders import timeline
+from reminders.fileformat.rows import RowValues
+from reminders.models import BillSource
+from reminders.services import bill_cancel, bill_create
+from tests.factories import registered_code
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _row(number=1):
+    now = timezone.now()
+    return RowValues(row_number=1, bill_key=f"KEY{number}", payer_phone="+6281234567890", payer_name="Budi",
+                     amount=Decimal("150000.00"), description="Tagihan air", start_at=now + dt.timedelta(days=1),
+                     end_at=now + dt.timedelta(days=3), partner_reference_no=f"INV-{number}")
+
+
+@pytest.mark.django_db
+def test_reasons_are_stored_in_english_whoever_acted_and_shown_in_the_readers_language(company):
+    registration = registered_code(company, code="89123")
+    with translation.override("id"):  # an Indonesian-speaking maker at the console
+        bill = bill_create(registration=registration, row=_row(), source=BillSource.CONSOLE)
+        bill_cancel(bill=bill)
+    events = list(bill.events.order_by("at", "id"))
+    assert [e.reason for e in events] == ["Received through Single entry", "Cancelled"]
+    with translation.override("id"):
+        assert [e.reason_text for e in events] == ["Diterima melalui Input satuan", "Dibatalkan"]
+        assert events[1].actor_text == "sistem"
+    with translation.override("en"):
+        assert [e.reason_text for e in events] == ["Received through Single entry", "Cancelled"]
+        assert events[1].actor_text == "system"
+
+
+@pytest.mark.parametrize(("stored", "indonesian"), [
+    ("The payer's phone has no Livin' app", "Nomor HP pembayar tidak memiliki aplikasi Livin'"),
+    ("Pushed to Livin' and shown", "Push terkirim ke Livin' dan tagihan ditampilkan"),
+    ("The display window ended", "Masa tampil telah berakhir"),
+    ("Received through File upload (upload #42)", "Diterima melalui Unggah file (unggahan #42)"),
+    ("Upload #42 approved", "Unggahan #42 disetujui"),
+    ("Upload #42 rejected: wrong month", "Unggahan #42 ditolak: wrong month"),
+    ("Upload #42 withdrawn by the maker", "Unggahan #42 ditarik kembali oleh maker"),
+    ("Paid through mbp, payment PAY1234", "Dibayar melalui mbp, pembayaran PAY1234"),
+    ("Not delivered before its end after 7 attempts: timeout", "Tidak terkirim sebelum tanggal berakhirnya "
+                                                                "setelah 7 percobaan: timeout"),
+    ("Bill Reminder stopped for biller code 89123", "Bill Reminder dihentikan untuk kode biller 89123"),
+])
+def test_the_reasons_the_system_writes_read_in_indonesian(stored, indonesian):
+    with translation.override("id"):
+        assert timeline.reason_text(stored) == indonesian
+
+
+def test_a_reason_a_person_typed_is_shown_as_typed():
+    with translation.override("id"):
+        assert timeline.reason_text("Customer paid at the branch") == "Customer paid at the branch"
+        assert timeline.reason_text("") == ""
+
+
+def test_the_sentences_the_timeline_knows_are_still_the_ones_the_services_write():
+    """Reword a reason in a service and this fails: update reminders/timeline.py with it."""
+    sources = "".join((ROOT / path).read_text() for path in (
+        "notifications/services.py", "reminders/services.py", "reminders/uploads.py"))
+    for sentence in timeline.FIXED:
+        assert f'"{sentence}"' in sources, sentence
+    for stem in ("Received through {", "(upload #{upload.pk})", "Upload #{upload.pk} approved",
+                 "Upload #{upload.pk} rejected", "Upload #{upload.pk} withdrawn by the maker",
+                 "Paid through {channel}, payment {payment_reference}",
+                 "Not delivered before its end after {attempts} attempts: {error}",
+                 "Livin' refused the push: {exc}", "Bill Reminder stopped for biller code {registration.code}"):
+        assert stem in sources, stem
