@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 # The drawing's own units; the SVG scales to the width of its box.
 WIDTH = 600
-LABEL_WIDTH = 170
-VALUE_WIDTH = 80
-ROW_HEIGHT = 26
-BAR_HEIGHT = 16
+LABEL_WIDTH = 210
+VALUE_WIDTH = 90
+ROW_HEIGHT = 30
+BAR_HEIGHT = 18
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def horizontal_bars(items: Sequence[tuple[str, float, str, str]]) -> Chart:
         length = round(max(track * max(value, 0) / peak, 1 if value else 0), 1)
         y = row * ROW_HEIGHT + 5
         bars.append(Bar(label=label, value=value, shown=shown, x=LABEL_WIDTH, y=y, width=length, height=BAR_HEIGHT,
-                        tone=tone, text_y=y + BAR_HEIGHT - 3, end_x=round(LABEL_WIDTH + length + 6, 1)))
+                        tone=tone, text_y=y + BAR_HEIGHT - 2, end_x=round(LABEL_WIDTH + length + 6, 1)))
     return Chart(bars=bars, width=WIDTH, height=max(len(items), 1) * ROW_HEIGHT + 4, label_x=LABEL_WIDTH - 8)
 
 

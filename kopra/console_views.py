@@ -56,7 +56,17 @@ def approval_decide(request, kind, pk, decision):
 def _report_form(request) -> ReportForm:
     registrations = (company_queryset(request, Registration).select_related("biller_code")
                      .order_by("biller_code__code"))
-    return ReportForm(request.GET, registrations=registrations, today=timezone.now().astimezone(WIB).date())
+    today = timezone.now().astimezone(WIB).date()
+    params = request.GET.copy()
+    # The range the report covers is shown in the form, the default one included.
+    period = params.get("period") if params.get("period") in reports.PERIODS else "day"
+    start, end = reports.default_range(period, today)
+    params["period"] = period
+    params.setdefault("date_from", start.isoformat())
+    params.setdefault("date_to", end.isoformat())
+    for name in ("date_from", "date_to"):
+        params[name] = params[name] or {"date_from": start, "date_to": end}[name].isoformat()
+    return ReportForm(params, registrations=registrations, today=today)
 
 
 @company_view()

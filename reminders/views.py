@@ -95,8 +95,12 @@ def _sort_links(form: BillFilterForm, filters: selectors.BillFilters) -> dict:
 def bill_list(request):
     form = _filter_form(request)
     filters = _filters(form)
-    page = selectors.bills_page(request.company, filters, after=request.GET.get("after", ""),
-                                before=request.GET.get("before", ""))
+    if form.is_bound and not form.is_valid():
+        # Listing every bill under a filter the user mistyped would read as its answer.
+        page = selectors.BillPage(bills=[], next_cursor=None, previous_cursor=None)
+    else:
+        page = selectors.bills_page(request.company, filters, after=request.GET.get("after", ""),
+                                    before=request.GET.get("before", ""))
     query = form.data.urlencode() if form.is_bound else ""
     return render(request, "reminders/bill_list.html", {
         "form": form, "page": page, "query": query, "filters": filters, "sorts": _sort_links(form, filters),

@@ -182,6 +182,7 @@ def test_a_phone_that_is_not_a_mobile_number_is_explained_not_ignored(viewer_cli
     page = response.content.decode()
     assert 'class="error"' in page
     assert "12345" in page
+    assert references(response) == []  # not every bill, as if the filter had matched them
 
 
 def test_a_period_ending_before_it_starts_is_refused(viewer_client, assorted):
