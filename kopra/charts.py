@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# The drawing's own units; the SVG scales to the width of its box.
+# The drawing's own units; the SVG scales to the width of its box. Bars are drawn narrow
+# so that their labels stay readable in half a tablet's width.
 WIDTH = 600
-LABEL_WIDTH = 210
-VALUE_WIDTH = 90
-ROW_HEIGHT = 30
-BAR_HEIGHT = 18
+BARS_WIDTH = 420
+LABEL_WIDTH = 160
+VALUE_WIDTH = 70
+ROW_HEIGHT = 26
+BAR_HEIGHT = 16
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,14 @@ class Chart:
 def horizontal_bars(items: Sequence[tuple[str, float, str, str]]) -> Chart:
     """One bar per (label, value, shown, tone), longest for the largest value."""
     peak = max((value for _label, value, _shown, _tone in items), default=0) or 1
-    track = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    track = BARS_WIDTH - LABEL_WIDTH - VALUE_WIDTH
     bars = []
     for row, (label, value, shown, tone) in enumerate(items):
         length = round(max(track * max(value, 0) / peak, 1 if value else 0), 1)
         y = row * ROW_HEIGHT + 5
         bars.append(Bar(label=label, value=value, shown=shown, x=LABEL_WIDTH, y=y, width=length, height=BAR_HEIGHT,
                         tone=tone, text_y=y + BAR_HEIGHT - 2, end_x=round(LABEL_WIDTH + length + 6, 1)))
-    return Chart(bars=bars, width=WIDTH, height=max(len(items), 1) * ROW_HEIGHT + 4, label_x=LABEL_WIDTH - 8)
+    return Chart(bars=bars, width=BARS_WIDTH, height=max(len(items), 1) * ROW_HEIGHT + 4, label_x=LABEL_WIDTH - 8)
 
 
 def columns(items: Sequence[tuple[str, float, str]], *, height: int = 120) -> Chart:
