@@ -252,8 +252,8 @@ def main() -> None:
     # Other work on the machine slows every step: the load average is printed so a reader can tell.
     print(f"database {database}; {os.cpu_count()} CPUs; PostgreSQL "
           f"{connection.cursor().connection.info.server_version}; load average {os.getloadavg()[0]:.1f}", flush=True)
-    results: dict = {"rows": options.rows, "cpus": os.cpu_count(), "at": dt.datetime.now().isoformat(timespec="seconds"),
-                     "load_before": os.getloadavg()[0]}
+    results: dict = {"rows": options.rows, "cpus": os.cpu_count(), "load_before": os.getloadavg()[0],
+                     "at": dt.datetime.now().isoformat(timespec="seconds")}
     try:
         from billers.models import Company
         from tests.factories import UserFactory, registered_code

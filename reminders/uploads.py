@@ -393,7 +393,8 @@ def _refuse(upload: Upload, code: str, message: str, params: dict) -> Upload:
         upload = Upload.objects.select_related("company").get(pk=upload.pk)
         if moved:
             audit_record(action="upload.refused", actor=None, company=upload.company, obj=upload,
-                         sentence=f"Upload #{upload.pk} ({upload.original_name}) refused: {translated(message, params)}")
+                         sentence=f"Upload #{upload.pk} ({upload.original_name}) refused: "
+                                  f"{translated(message, params)}")
     return upload
 
 
@@ -457,7 +458,8 @@ def _execute(sql: str, params: list) -> int:
 def _flag_repeats(upload: Upload, field: str, problem: str) -> int:
     """Marks each row whose ``field`` repeats an earlier still-clean row of the file; keeps the first."""
     rows, column = _table(UploadRow), _col(UploadRow, field)
-    upload_col, row_col, problem_col = _col(UploadRow, "upload"), _col(UploadRow, "row_number"), _col(UploadRow, "problem")
+    upload_col, row_col = _col(UploadRow, "upload"), _col(UploadRow, "row_number")
+    problem_col = _col(UploadRow, "problem")
     first_col, id_col = _col(UploadRow, "first_row"), _col(UploadRow, "id")
     # One sort of the upload's rows finds the repeats; the update then touches only those,
     # by primary key. (Joining on the value instead lets the planner, with no statistics
@@ -491,7 +493,8 @@ def _flag_taken(upload: Upload, registration: Registration, *, now=None) -> int:
         UPDATE {rows} SET {problem_col} = %s
         WHERE {upload_col} = %s AND {problem_col} = '' AND EXISTS (
             SELECT 1 FROM {bills} AS bill
-            WHERE bill.{_col(Bill, "registration")} = %s AND bill.{_col(Bill, "bill_key")} = {rows}.{_col(UploadRow, "bill_key")}
+            WHERE bill.{_col(Bill, "registration")} = %s
+              AND bill.{_col(Bill, "bill_key")} = {rows}.{_col(UploadRow, "bill_key")}
               AND bill.{_col(Bill, "status")} IN ({placeholders})
         )
         """,
@@ -623,6 +626,9 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
             # A bill with one of these keys or references was created after the check above.
             raise Conflict(_("Some bills of this upload were created elsewhere meanwhile; submit it again.")) from None
         _insert_events(upload, status=status, actor=actor, now=now)
+        # Booked last: the reservation locks the code's quota account, and holding that lock
+        # through a bulk insert would stall every API bill of the code meanwhile. If quota
+        # was spent since the check above, this refuses and the whole submit rolls back.
         quota_reserve(registration=registration, units=created, reference=f"upload:{upload.pk}", actor=actor)
         upload.status = Status.PENDING_APPROVAL if needs_approval else Status.SUBMITTED
         upload.submitted_by, upload.submitted_at = actor, now

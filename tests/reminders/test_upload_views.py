@@ -4,16 +4,17 @@ import csv
 import datetime as dt
 import io
 import re
-import struct
-from array import array
 
 import openpyxl
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
+from reminders import uploads
 from reminders.fileformat.dates import WIB
 from reminders.models import Bill, BillStatus, Upload
 from tests.conftest import sign_in
@@ -335,41 +336,22 @@ def test_uploads_is_in_the_menu_next_to_bills(maker_client):
 # --- Language -------------------------------------------------------------------------------
 
 
-def _write_mo(path, messages: dict[str, str]) -> None:
-    """A compiled gettext catalogue (the layout msgfmt writes)."""
-    messages = {"": "Content-Type: text/plain; charset=UTF-8\n", **messages}
-    keys = sorted(messages)
-    ids = strs = b""
-    offsets = []
-    for key in keys:
-        key_bytes, value_bytes = key.encode(), messages[key].encode()
-        offsets.append((len(ids), len(key_bytes), len(strs), len(value_bytes)))
-        ids += key_bytes + b"\0"
-        strs += value_bytes + b"\0"
-    key_start = 7 * 4 + 16 * len(keys)
-    value_start = key_start + len(ids)
-    key_table, value_table = [], []
-    for key_offset, key_length, value_offset, value_length in offsets:
-        key_table += [key_length, key_offset + key_start]
-        value_table += [value_length, value_offset + value_start]
-    header = struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(header + array("i", key_table).tobytes() + array("i", value_table).tobytes() + ids + strs)
-
-
-def test_the_report_reads_in_the_viewers_language(post_file, maker_client, settings, tmp_path):
-    upload = post_file("bills.csv", csv_bytes("K2,081234567890,Ani,0,01/12/2026,31/12/2026"))
-    # The project has no Indonesian catalogue yet (locale/ is empty), so this test brings a
-    # one-line one: what it proves is that reasons stored by the worker are translated when
-    # shown, in the language of whoever reads the report.
-    _write_mo(tmp_path / "locale" / "id" / "LC_MESSAGES" / "django.mo",
-              {"The amount must be more than 0 (got %(text)s).": "Nominal harus lebih dari 0 (tertulis %(text)s)."})
-    settings.LOCALE_PATHS = [tmp_path / "locale", *django_settings.LOCALE_PATHS]
+def test_the_report_and_the_error_file_read_in_the_viewers_language(post_file, maker_client, settings):
+    upload = post_file("bills.csv", csv_bytes(GOOD, "K1,081234567891,Again,1000,01/12/2026,31/12/2026",
+                                              "K2,081234567890,Ani,0,01/12/2026,31/12/2026"))
+    # The reasons were stored by the worker as source text and parameters; each reader gets
+    # them in their own language, from the project's catalogue.
+    with translation.override("id"):
+        amount = gettext("The amount must be more than 0 (got %(text)s).") % {"text": "0"}
+        repeated = gettext(uploads.MESSAGES[uploads.REPEATED_KEY]) % {"key": "K1", "first": 2}
+        rows_label = gettext("Rows that cannot be sent")
+    assert amount != "The amount must be more than 0 (got 0)."  # the catalogue translates it
     english = page(maker_client, upload)
-    assert "The amount must be more than 0 (got 0)." in english
+    assert "The amount must be more than 0 (got 0)." in english and "The bill key K1 is also in row 2" in english
     maker_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
     indonesian = page(maker_client, upload)
-    assert '<html lang="id">' in indonesian
-    assert "Nominal harus lebih dari 0 (tertulis 0)." in indonesian
+    assert '<html lang="id">' in indonesian and rows_label in indonesian
+    assert escape(amount) in indonesian and escape(repeated) in indonesian
     content = b"".join(maker_client.get(reverse("upload_error_file_csv", args=[upload.pk])).streaming_content)
-    assert "amount: Nominal harus lebih dari 0 (tertulis 0)." in content.decode("utf-8-sig")
+    error_column = [row[-1] for row in csv.reader(io.StringIO(content.decode("utf-8-sig")))]
+    assert error_column == ["error", f"bill_key: {repeated}", f"amount: {amount}"]

@@ -394,7 +394,8 @@ def test_a_stopped_biller_code_takes_no_upload(receive, registration):
 # --- Decisions carried out by the worker -------------------------------------------------
 
 
-def test_a_decision_is_checked_at_once_and_carried_out_by_the_worker(receive, maker, django_capture_on_commit_callbacks):
+def test_a_decision_is_checked_at_once_and_carried_out_by_the_worker(receive, maker,
+                                                                   django_capture_on_commit_callbacks):
     upload = receive("bills.csv", csv_file(row("K1"), row("K2")))
     with django_capture_on_commit_callbacks(execute=False) as queued:
         asked = uploads.upload_decide(upload=upload, action="submit", actor=maker)
