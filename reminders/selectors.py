@@ -9,7 +9,9 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from billers.models import Company, Registration
@@ -144,17 +146,19 @@ class BillPage:
         return len(self.bills)
 
 
-def _beyond(field: str, cursor: Cursor, *, forward_is_down: bool) -> Q:
-    """Rows strictly after ``cursor`` in the walking direction.
+def _beyond(field: str, cursor: Cursor, *, forward_is_down: bool) -> RawSQL:
+    """Rows strictly after ``cursor`` in the walking direction: ``(field, id) < (value, id)``.
 
-    The first, redundant bound lets the database start the index scan at the cursor
-    instead of filtering from the top of the company's rows.
+    A row-value comparison, so the database starts the index scan exactly at the cursor,
+    even inside a run of equal values (an upload's thousands of bills share a created_at).
     """
-    op = "lt" if forward_is_down else "gt"
-    bound = "lte" if forward_is_down else "gte"
-    return Q(**{f"{field}__{bound}": cursor.value}) & (
-        Q(**{f"{field}__{op}": cursor.value}) | Q(**{field: cursor.value, f"id__{op}": cursor.id})
-    )
+    bill_field = Bill._meta.get_field(field)
+    quote = connection.ops.quote_name
+    table = quote(Bill._meta.db_table)
+    op = "<" if forward_is_down else ">"
+    value = bill_field.get_db_prep_value(cursor.value, connection)
+    return RawSQL(f"({table}.{quote(bill_field.column)}, {table}.{quote('id')}) {op} (%s, %s)",
+                  (value, cursor.id), output_field=BooleanField())
 
 
 def bills_page(company: Company, filters: BillFilters, *, after: str = "", before: str = "",
