@@ -31,19 +31,26 @@ def _browser_missing(hint: str):
 
 
 @pytest.fixture
-def chromium(monkeypatch):
-    """A headless Chromium for the test; each person in it gets a browser context of it.
-
-    Per test, not per session: Playwright's sync API keeps an event loop running in this
-    thread while it is open, which Django takes for async code calling the ORM. The test
-    allows that for its own duration only, so no other test runs beside a live loop."""
+def browser_installed():
+    """Playwright and Chromium are there (request it first: a skip then costs nothing)."""
     try:
-        from playwright.sync_api import expect, sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _browser_missing("the playwright package: .venv/bin/pip install -e '.[dev]'")
     if not Path(CHROMIUM).exists():
         _browser_missing(f"Chromium at {CHROMIUM}: apt-get install -y chromium (or set KOPRA_CHROMIUM)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def chromium(browser_installed):
+    """A headless Chromium for the test; each person in it gets a browser context of it.
+
+    Request it after every fixture that touches the database, and touch none while it is
+    open: Playwright's sync API keeps an event loop running in this thread, and Django
+    then refuses ORM calls (or, allowed, opens a connection nobody closes). Per test, not
+    per session, so no other test runs beside that loop."""
+    from playwright.sync_api import expect, sync_playwright
+
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         # launch() gives every run a fresh, empty profile (user-data dir) of its own.
@@ -62,21 +69,27 @@ def static_files_served(settings):
 
 @pytest.fixture
 def demo(settings, tmp_path, transactional_db):
-    """The demo's company, users, codes and Livin' phones, as `make run` seeds them."""
+    """The demo's company, users, codes and Livin' phones, as `make run` seeds them, with
+    each user's authenticator (the journey reads its codes off it, as from the user's phone)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from kopra import demo as kopra_demo
 
     settings.VAR_DIR = tmp_path / "var"  # the demo's API key file goes here, not into ./var
-    return kopra_demo.seed()
+    seeded = kopra_demo.seed()
+    seeded["authenticators"] = {
+        device.user.user_id: device
+        for device in TOTPDevice.objects.select_related("user").filter(
+            user__company__company_id=kopra_demo.DEMO_COMPANY_ID, confirmed=True)
+    }
+    return seeded
 
 
 @pytest.fixture
-def private_worker(request, monkeypatch):
-    """A real Celery worker with beat, on a filesystem queue of this test's own, so a worker
-    of another test process (CI runs two) never takes this test's tasks from a shared Redis.
-    (Celery reads CELERY_BROKER_URL from the environment before its own settings.)"""
-    monkeypatch.setenv("CELERY_BROKER_URL", "filesystem://")
-    start = request.getfixturevalue("celery_worker_process")
-    return start(beat=True)
+def worker(celery_worker_process):
+    """A real Celery worker with beat, as `make run` starts it, on the configured broker (a
+    queue of this test process's own: see celery_worker_process)."""
+    return celery_worker_process(beat=True)
 
 
 @pytest.fixture

@@ -11,15 +11,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.real_broker, pytest.mark.django_d
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_the_whole_biller_journey(language, chromium, demo, private_worker, static_files_served,
-                                  live_server_fresh_connections, screenshots, tmp_path):
+def test_the_whole_biller_journey(language, browser_installed, demo, worker, static_files_served, live_server_fresh_connections,
+                                  screenshots, tmp_path, chromium):
     from tests.browser.journey import Journey
 
-    journey = Journey(chromium, live_server_fresh_connections.url, language,
+    journey = Journey(chromium, live_server_fresh_connections.url, language, demo["authenticators"],
                       shots=screenshots(f"biller-journey-{language}"), files=tmp_path)
     failed = True
     try:
         journey.run()
         failed = False
+    except Exception:
+        if worker.poll() is not None:  # its log is printed when the fixture ends
+            pytest.fail(f"the Celery worker died (exit code {worker.returncode}) during the journey")
+        raise
     finally:
         journey.close(failed=failed)
