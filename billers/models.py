@@ -37,7 +37,7 @@ class Company(models.Model):
     approval_for_api = models.BooleanField(_("API messages need an approver"), default=False)
     approval_for_topup = models.BooleanField(_("top-ups need an approver"), default=True)
     approval_for_stop = models.BooleanField(_("stop service needs an approver"), default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("company")
@@ -95,7 +95,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_approver = models.BooleanField(_("approver role"), default=False)
     is_viewer = models.BooleanField(_("viewer role"), default=False)
     language = models.CharField(_("language"), max_length=8, blank=True)
-    date_joined = models.DateTimeField(default=timezone.now, editable=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now, editable=False)
 
     objects = UserManager()
 
@@ -155,10 +155,12 @@ class ApiCredential(models.Model):
         ACTIVE = "active", _("Active")
         REVOKED = "revoked", _("Revoked")
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="api_credentials")
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="api_credentials",
+    )
     name = models.CharField(_("name"), max_length=100)
     client_key = models.CharField(_("client key"), max_length=64, unique=True)
-    client_secret_encrypted = models.TextField(editable=False)
+    client_secret_encrypted = models.TextField(_("client secret encrypted"), editable=False)
     public_key_pem = models.TextField(_("RSA public key (PEM)"))
     ip_allowlist = models.TextField(
         _("IP allow-list"), blank=True,
@@ -166,14 +168,17 @@ class ApiCredential(models.Model):
     )
     rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=600)
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.ACTIVE)
-    created_by = models.ForeignKey("billers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    rotated_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "billers.User", verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API credential")
+        verbose_name_plural = _("API credentials")
         ordering = ["company_id", "-created_at"]
 
     def __str__(self) -> str:
@@ -187,10 +192,16 @@ class ApiCredential(models.Model):
 class AccessToken(models.Model):
     """A B2B access token (900 s). Only its SHA-256 is stored."""
 
-    credential = models.ForeignKey(ApiCredential, on_delete=models.CASCADE, related_name="tokens")
-    token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    credential = models.ForeignKey(
+        ApiCredential, verbose_name=_("credential"), on_delete=models.CASCADE, related_name="tokens",
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
 
     def __str__(self) -> str:
         return f"token of {self.credential_id} until {self.expires_at:%H:%M:%S}"
@@ -216,7 +227,7 @@ class CollectionAccount(TenantModel):
     )
     currency = models.CharField(_("currency"), max_length=3, default="IDR")
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("collection account")
@@ -252,7 +263,7 @@ class BillerCode(TenantModel):
         _("payment mechanism"), max_length=8, choices=PaymentMechanism, default=PaymentMechanism.CLOSED
     )
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ACTIVE)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("biller code")
@@ -336,12 +347,12 @@ class ServiceChangeRequest(TenantModel):
     requested_by = models.ForeignKey(
         "billers.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
     )
-    requested_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     decided_by = models.ForeignKey(
         "billers.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("stop/resume request")

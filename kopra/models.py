@@ -8,8 +8,12 @@ from django.utils.translation import gettext_lazy as _
 class Heartbeat(models.Model):
     """The last time a background process proved it was alive (beat, workers)."""
 
-    name = models.CharField(max_length=64, unique=True)
-    beat_at = models.DateTimeField()
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    beat_at = models.DateTimeField(_("beat at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
@@ -22,25 +26,27 @@ class AuditEvent(models.Model):
     SQLite alike), so not even a bug in the code can rewrite history.
     """
 
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.DO_NOTHING,
         db_constraint=False, related_name="+",
     )
-    actor_label = models.CharField(max_length=150, help_text=_("Who acted, as shown then."))
+    actor_label = models.CharField(_("actor label"), max_length=150, help_text=_("Who acted, as shown then."))
     company = models.ForeignKey(
-        "billers.Company", null=True, blank=True, on_delete=models.DO_NOTHING,
+        "billers.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.DO_NOTHING,
         db_constraint=False, related_name="+",
     )
-    action = models.CharField(max_length=64, db_index=True)
-    sentence = models.TextField()
-    object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    sentence = models.TextField(_("sentence"))
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    ip = models.GenericIPAddressField(_("ip"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["company", "-at"], name="audit_company_at")]
 
@@ -55,15 +61,19 @@ class IdempotencyRecord(models.Model):
     ``status_code`` is a request still being processed.
     """
 
-    partner_id = models.CharField(max_length=64)
-    day = models.DateField()
-    external_id = models.CharField(max_length=36)
-    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path and minified body."))
-    status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.TextField(blank=True, help_text=_("The JSON answer exactly as sent."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    partner_id = models.CharField(_("partner id"), max_length=64)
+    day = models.DateField(_("day"))
+    external_id = models.CharField(_("external id"), max_length=36)
+    fingerprint = models.CharField(
+        _("fingerprint"), max_length=64, help_text=_("SHA-256 of method, path and minified body."),
+    )
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
+    response_body = models.TextField(_("response body"), blank=True, help_text=_("The JSON answer exactly as sent."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["partner_id", "day", "external_id"], name="external_id_once_a_day"),
         ]
@@ -76,11 +86,13 @@ class IdempotencyRecord(models.Model):
 class RateWindow(models.Model):
     """Requests counted in one minute for one key, where no Redis is configured."""
 
-    key = models.CharField(max_length=100)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    key = models.CharField(_("key"), max_length=100)
+    window_start = models.DateTimeField(_("window start"))
+    count = models.PositiveIntegerField(_("count"), default=0)
 
     class Meta:
+        verbose_name = _("rate window")
+        verbose_name_plural = _("rate windows")
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_window_once")]
 
     def __str__(self) -> str:

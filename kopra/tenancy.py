@@ -11,6 +11,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantScopeMissing(PermissionDenied):
@@ -20,7 +21,9 @@ class TenantScopeMissing(PermissionDenied):
 class TenantModel(models.Model):
     """Base of every company-owned row."""
 
-    company = models.ForeignKey("billers.Company", on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(
+        "billers.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+",
+    )
 
     class Meta:
         abstract = True

@@ -20,6 +20,7 @@ class CoreAccount(models.Model):
 
     class Meta:
         verbose_name = _("sandbox core account")
+        verbose_name_plural = _("sandbox core accounts")
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="core_balance_not_negative")]
 
     def __str__(self) -> str:
@@ -29,13 +30,17 @@ class CoreAccount(models.Model):
 class CoreDebit(models.Model):
     """One debit of a core account; its reference makes a retried debit a no-op."""
 
-    account = models.ForeignKey(CoreAccount, on_delete=models.PROTECT, related_name="debits")
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    reference = models.CharField(max_length=64, unique=True)
-    transaction_id = models.CharField(max_length=32, unique=True)
-    description = models.CharField(max_length=200, blank=True)
-    balance_after = models.DecimalField(max_digits=18, decimal_places=2)
-    at = models.DateTimeField(default=timezone.now)
+    account = models.ForeignKey(CoreAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="debits")
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    transaction_id = models.CharField(_("transaction id"), max_length=32, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    balance_after = models.DecimalField(_("balance after"), max_digits=18, decimal_places=2)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox core debit")
+        verbose_name_plural = _("sandbox core debits")
 
     def __str__(self) -> str:
         return f"{self.transaction_id} -Rp {self.amount} ({self.reference})"
@@ -51,15 +56,18 @@ class VirtualAccountBill(models.Model):
     va_number = models.CharField(_("virtual account number"), max_length=20, unique=True)
     name = models.CharField(_("pay to"), max_length=120)
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
-    reference = models.CharField(max_length=64, unique=True, help_text=_("The portal's order reference."))
+    reference = models.CharField(
+        _("reference"), max_length=64, unique=True, help_text=_("The portal's order reference."),
+    )
     expires_at = models.DateTimeField(_("pay before"))
-    status = models.CharField(max_length=8, choices=Status, default=Status.OPEN)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    payment_reference = models.CharField(max_length=32, unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.OPEN)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=32, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("sandbox virtual account")
+        verbose_name_plural = _("sandbox virtual accounts")
 
     def __str__(self) -> str:
         return f"VA {self.va_number} · Rp {self.amount} ({self.status})"
@@ -73,10 +81,11 @@ class LivinUser(models.Model):
 
     phone = models.CharField(_("phone (E.164)"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("sandbox Livin' user")
+        verbose_name_plural = _("sandbox Livin' users")
         ordering = ["phone"]
 
     def __str__(self) -> str:
@@ -90,25 +99,26 @@ class DisplayedBill(models.Model):
         MBP = "MBP", _("Mandiri Bill Payment")
         MVA = "MVA", _("Mandiri Virtual Account")
 
-    reference = models.CharField(max_length=24, unique=True, help_text=_("The portal's reference no."))
-    phone = models.CharField(max_length=16, db_index=True)
-    biller_code = models.CharField(max_length=10)
-    biller_name = models.CharField(max_length=120, blank=True)
-    bill_key = models.CharField(max_length=20)
-    payer_name = models.CharField(max_length=100, blank=True)
-    amount = models.DecimalField(max_digits=15, decimal_places=2)
-    description = models.CharField(max_length=140, blank=True)
-    start_at = models.DateTimeField()
-    end_at = models.DateTimeField()
-    pushed_at = models.DateTimeField(default=timezone.now)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    paid_amount = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
-    channel = models.CharField(max_length=3, choices=Channel, blank=True)
-    payment_reference = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=24, unique=True, help_text=_("The portal's reference no."))
+    phone = models.CharField(_("phone"), max_length=16, db_index=True)
+    biller_code = models.CharField(_("biller code"), max_length=10)
+    biller_name = models.CharField(_("biller name"), max_length=120, blank=True)
+    bill_key = models.CharField(_("bill key"), max_length=20)
+    payer_name = models.CharField(_("payer name"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=2)
+    description = models.CharField(_("description"), max_length=140, blank=True)
+    start_at = models.DateTimeField(_("start at"))
+    end_at = models.DateTimeField(_("end at"))
+    pushed_at = models.DateTimeField(_("pushed at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_amount = models.DecimalField(_("paid amount"), max_digits=15, decimal_places=2, null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=3, choices=Channel, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=32, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("sandbox displayed bill")
+        verbose_name_plural = _("sandbox displayed bills")
         ordering = ["-pushed_at"]
 
     def __str__(self) -> str:
@@ -122,14 +132,17 @@ class DisplayedBill(models.Model):
 class Notification(models.Model):
     """A push notification in a phone's inbox."""
 
-    phone = models.CharField(max_length=16, db_index=True)
-    reference = models.CharField(max_length=24, unique=True, help_text=_("One push per bill reference."))
-    title = models.CharField(max_length=120)
-    body = models.CharField(max_length=300)
-    at = models.DateTimeField(default=timezone.now)
+    phone = models.CharField(_("phone"), max_length=16, db_index=True)
+    reference = models.CharField(
+        _("reference"), max_length=24, unique=True, help_text=_("One push per bill reference."),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.CharField(_("body"), max_length=300)
+    at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("sandbox push notification")
+        verbose_name_plural = _("sandbox push notifications")
         ordering = ["-at"]
 
     def __str__(self) -> str:
@@ -144,14 +157,17 @@ class Fault(models.Model):
         PUSH = "push", _("Push and display")
         WITHDRAW = "withdraw", _("Withdraw")
 
-    operation = models.CharField(max_length=10, choices=Operation, unique=True)
-    error_rate = models.FloatField(default=0, help_text=_("0 to 1: the share of calls that fail with 503."))
-    latency_ms = models.PositiveIntegerField(
+    operation = models.CharField(_("operation"), max_length=10, choices=Operation, unique=True)
+    error_rate = models.FloatField(
+        _("error rate"), default=0, help_text=_("0 to 1: the share of calls that fail with 503."),
+    )
+    latency_ms = models.PositiveIntegerField(_("latency ms"), 
         default=0, help_text=_("Added to every call; for push, to every bill of the batch."))
-    outage = models.BooleanField(default=False, help_text=_("Every call fails with 503."))
+    outage = models.BooleanField(_("outage"), default=False, help_text=_("Every call fails with 503."))
 
     class Meta:
         verbose_name = _("sandbox fault")
+        verbose_name_plural = _("sandbox faults")
         constraints = [
             models.CheckConstraint(condition=Q(error_rate__gte=0) & Q(error_rate__lte=1), name="fault_rate_0_1"),
         ]

@@ -52,7 +52,7 @@ class Agreement(TenantModel):
     effective_from = models.DateTimeField(_("effective from"), default=timezone.now)
     effective_to = models.DateTimeField(_("effective until"), null=True, blank=True,
                                         help_text=_("Empty: until further notice."))
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("agreement (tariff)")
@@ -82,7 +82,9 @@ class Agreement(TenantModel):
 class Package(models.Model):
     """A bundle of pushes at a set price (before tax) under an agreement."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="packages")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="packages",
+    )
     name = models.CharField(_("name"), max_length=80)
     units = models.PositiveIntegerField(_("pushes"))
     price = models.DecimalField(_("price before tax (IDR)"), **IDR)
@@ -109,7 +111,7 @@ class QuotaAccount(TenantModel):
     )
     balance = models.BigIntegerField(_("balance"), default=0)
     reserved = models.BigIntegerField(_("reserved"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("quota account")
@@ -140,7 +142,9 @@ class LedgerEntry(TenantModel):
         RELEASE = "release", _("Release")
         ADJUST = "adjust", _("Adjustment")
 
-    account = models.ForeignKey(QuotaAccount, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(
+        QuotaAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="entries",
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)
     units = models.BigIntegerField(_("units"))
     balance_after = models.BigIntegerField(_("balance after"))
@@ -148,7 +152,8 @@ class LedgerEntry(TenantModel):
     reference = models.CharField(_("reference"), max_length=120)
     reason = models.TextField(_("reason"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 
@@ -197,8 +202,10 @@ class TopUpOrder(TenantModel):
         "billers.Registration", on_delete=models.PROTECT, related_name="topup_orders",
         verbose_name=_("biller code"),
     )
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="+")
-    package = models.ForeignKey(Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="+")
+    package = models.ForeignKey(
+        Package, verbose_name=_("package"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
     units = models.PositiveIntegerField(_("pushes"))
     unit_price = models.DecimalField(_("price per push"), max_digits=12, decimal_places=2)
     subtotal = models.DecimalField(_("subtotal"), **IDR)
@@ -217,13 +224,13 @@ class TopUpOrder(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     paid_amount = models.DecimalField(_("amount paid"), null=True, blank=True, **IDR)
     payment_reference = models.CharField(_("payment reference"), max_length=64, unique=True, null=True, blank=True)
     refusal_reason = models.CharField(_("why refused"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("top-up order")

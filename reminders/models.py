@@ -75,24 +75,28 @@ class Bill(TenantModel):
     status = models.CharField(_("status"), max_length=16, choices=BillStatus, default=BillStatus.RECEIVED)
     source = models.CharField(_("source"), max_length=8, choices=BillSource)
     upload = models.ForeignKey(
-        "reminders.Upload", null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
+        "reminders.Upload", verbose_name=_("upload"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
     )
     livin_user = models.BooleanField(_("Livin' user"), null=True)
-    displayed_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    paid_amount = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    displayed_at = models.DateTimeField(_("displayed at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_amount = models.DecimalField(_("paid amount"), max_digits=15, decimal_places=2, null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # Delivery bookkeeping, claimed by the scheduler with a lease instead of long countdowns.
-    next_push_at = models.DateTimeField(null=True, blank=True)
-    push_attempts = models.PositiveSmallIntegerField(default=0)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    next_push_at = models.DateTimeField(_("next push at"), null=True, blank=True)
+    push_attempts = models.PositiveSmallIntegerField(_("push attempts"), default=0)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -141,17 +145,20 @@ class Bill(TenantModel):
 class BillEvent(models.Model):
     """One line of a bill's timeline: a status move, or something that happened to it."""
 
-    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    bill = models.ForeignKey(Bill, verbose_name=_("bill"), on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    from_status = models.CharField(_("from status"), max_length=16, blank=True)
+    to_status = models.CharField(_("to status"), max_length=16, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor_label = models.CharField(max_length=150)
-    reason = models.TextField(blank=True)
+    actor_label = models.CharField(_("actor label"), max_length=150)
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
+        verbose_name = _("bill event")
+        verbose_name_plural = _("bill events")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -187,50 +194,59 @@ class Upload(TenantModel):
     registration = models.ForeignKey(
         "billers.Registration", on_delete=models.PROTECT, related_name="uploads", verbose_name=_("biller code")
     )
-    file = models.FileField(upload_to=upload_path)
+    file = models.FileField(_("file"), upload_to=upload_path)
     original_name = models.CharField(_("file name"), max_length=255)
-    size = models.PositiveBigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(_("sha256"), max_length=64, db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.QUEUED)
-    refusal_code = models.CharField(max_length=64, blank=True)
-    refusal_message = models.TextField(blank=True)
-    rows_read = models.PositiveIntegerField(default=0)
-    rows_total = models.PositiveIntegerField(null=True, blank=True)
-    valid_rows = models.PositiveIntegerField(default=0)
-    invalid_rows = models.PositiveIntegerField(default=0)
-    duplicate_rows = models.PositiveIntegerField(default=0)
-    active_conflicts = models.PositiveIntegerField(default=0)
-    quota_available = models.PositiveIntegerField(null=True, blank=True)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    refusal_code = models.CharField(_("refusal code"), max_length=64, blank=True)
+    refusal_message = models.TextField(_("refusal message"), blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows total"), null=True, blank=True)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("invalid rows"), default=0)
+    duplicate_rows = models.PositiveIntegerField(_("duplicate rows"), default=0)
+    active_conflicts = models.PositiveIntegerField(_("active conflicts"), default=0)
+    quota_available = models.PositiveIntegerField(_("quota available"), null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+",
+    )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    validated_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     # Reasons are stored as their English source text plus parameters, and translated
     # when shown, so the report reads in the language of whoever opens it.
-    refusal_params = models.JSONField(default=dict, blank=True)
-    columns = models.JSONField(default=dict, blank=True)  # bill column -> header as written
-    header_warnings = models.JSONField(default=list, blank=True)  # [{code, message, params}]
-    bills_created = models.PositiveIntegerField(default=0)
-    skipped_at_submit = models.PositiveIntegerField(default=0)
+    refusal_params = models.JSONField(_("refusal params"), default=dict, blank=True)
+    columns = models.JSONField(_("columns"), default=dict, blank=True)  # bill column -> header as written
+    header_warnings = models.JSONField(_("header warnings"), default=list, blank=True)  # [{code, message, params}]
+    bills_created = models.PositiveIntegerField(_("bills created"), default=0)
+    skipped_at_submit = models.PositiveIntegerField(_("skipped at submit"), default=0)
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("rejected by"),
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     rejection_reason = models.CharField(_("reason"), max_length=200, blank=True)
     # A decision (submit, approve, reject, discard) the worker is carrying out: on a big
     # upload it moves a million rows, far too long for a web request.
-    working_on = models.CharField(max_length=16, blank=True)
-    decision_error = models.TextField(blank=True)
+    working_on = models.CharField(_("working on"), max_length=16, blank=True)
+    decision_error = models.TextField(_("decision error"), blank=True)
 
     class Meta:
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["company", "sha256", "created_at"], name="upload_same_file")]
 
@@ -281,21 +297,25 @@ class UploadRow(models.Model):
     row of the file, or a bill key / reference already taken in the database.
     """
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="+", db_index=False)
-    row_number = models.PositiveIntegerField()
-    bill_key = models.CharField(max_length=20)
-    payer_phone = models.CharField(max_length=16)
-    payer_name = models.CharField(max_length=100, blank=True)
-    amount = models.DecimalField(max_digits=15, decimal_places=2)
-    description = models.CharField(max_length=140, blank=True)
-    start_at = models.DateTimeField()
-    end_at = models.DateTimeField()
-    partner_reference_no = models.CharField(max_length=64, null=True, blank=True)
-    problem = models.CharField(max_length=32, blank=True, default="")
-    first_row = models.PositiveIntegerField(null=True, blank=True)
+    upload = models.ForeignKey(
+        Upload, verbose_name=_("upload"), on_delete=models.CASCADE, related_name="+", db_index=False,
+    )
+    row_number = models.PositiveIntegerField(_("row number"))
+    bill_key = models.CharField(_("bill key"), max_length=20)
+    payer_phone = models.CharField(_("payer phone"), max_length=16)
+    payer_name = models.CharField(_("payer name"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=2)
+    description = models.CharField(_("description"), max_length=140, blank=True)
+    start_at = models.DateTimeField(_("start at"))
+    end_at = models.DateTimeField(_("end at"))
+    partner_reference_no = models.CharField(_("partner reference no"), max_length=64, null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=32, blank=True, default="")
+    first_row = models.PositiveIntegerField(_("first row"), null=True, blank=True)
 
     class Meta:
         # The one index: it serves every per-upload query; more would slow the COPY.
+        verbose_name = _("upload row")
+        verbose_name_plural = _("upload rows")
         indexes = [models.Index(fields=["upload", "row_number"], name="uploadrow_upload_row")]
 
     def __str__(self) -> str:
@@ -305,15 +325,19 @@ class UploadRow(models.Model):
 class UploadError(models.Model):
     """One reason a row of an upload cannot become a bill: row, column, value, reason."""
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="errors", db_index=False)
-    row_number = models.PositiveIntegerField()
-    column = models.CharField(max_length=100, blank=True)
-    value = models.CharField(max_length=200, blank=True)
-    code = models.CharField(max_length=40)
-    message = models.TextField()  # English source text, translated when shown
-    params = models.JSONField(default=dict, blank=True)
+    upload = models.ForeignKey(
+        Upload, verbose_name=_("upload"), on_delete=models.CASCADE, related_name="errors", db_index=False,
+    )
+    row_number = models.PositiveIntegerField(_("row number"))
+    column = models.CharField(_("column"), max_length=100, blank=True)
+    value = models.CharField(_("value"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=40)
+    message = models.TextField(_("message"))  # English source text, translated when shown
+    params = models.JSONField(_("params"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("upload error")
+        verbose_name_plural = _("upload errors")
         ordering = ["row_number", "id"]
         indexes = [models.Index(fields=["upload", "row_number", "id"], name="uploaderror_upload_row")]
 
