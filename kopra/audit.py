@@ -35,8 +35,12 @@ def audit_record(
     request=None,
     obj=None,
     details: dict[str, Any] | None = None,
+    actor_label: str = "",
 ) -> AuditEvent:
-    """Appends one audit line; ``actor`` and ``company`` default to the request's user."""
+    """Appends one audit line; ``actor`` and ``company`` default to the request's user.
+
+    ``actor_label`` names an actor that is not a user (an API credential, the bank).
+    """
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     if company is None and actor is not None:
@@ -45,7 +49,7 @@ def audit_record(
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=actor,
-        actor_label=str(actor) if actor is not None else "system",
+        actor_label=str(actor) if actor is not None else (actor_label or "system"),
         company=company,
         action=action,
         sentence=str(sentence),

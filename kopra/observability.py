@@ -42,6 +42,32 @@ class RequestIdMiddleware:
         return response
 
 
+# An Indonesian mobile number in any common writing: +62 812-3456-7890, 0812 3456 7890, 6281234567890.
+_PHONE = re.compile(r"(?<![\w+])(?:\+62|62|0)[ -]?8\d(?:[ -]?\d){6,11}(?!\d)")
+
+
+def mask_phone(text: str) -> str:
+    """``text`` with every mobile number shown as ``+62812****7890``."""
+
+    def masked(match: re.Match) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        national = digits[2:] if digits.startswith("62") else digits[1:]
+        return f"+62{national[:3]}****{national[-4:]}"
+
+    return _PHONE.sub(masked, text)
+
+
+class PhoneMaskFilter(logging.Filter):
+    """Masks payers' phone numbers in log lines (a sandbox URL, an error a bank sent back)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = mask_phone(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` to every log record so both formats can print it."""
 
@@ -62,7 +88,11 @@ _task_tokens: dict[str, contextvars.Token] = {}
 
 @task_prerun.connect
 def _adopt_request_id(task_id=None, task=None, **kwargs):
-    request_id = getattr(task.request, "request_id", None) or f"task-{task_id}"
+    # A task run inline (eager, in tests and CELERY_TASK_ALWAYS_EAGER) keeps the id of the
+    # request that ran it; a worker takes the id stamped on the message.
+    current = request_id_var.get()
+    request_id = (getattr(task.request, "request_id", None) or (current if current != "-" else "")
+                  or f"task-{task_id}")
     _task_tokens[task_id] = request_id_var.set(request_id)
 
 

@@ -331,7 +331,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "kopra.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "kopra.observability.RequestIdFilter"},
+        "mask_phones": {"()": "kopra.observability.PhoneMaskFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -344,7 +347,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "text",
-            "filters": ["request_id"],
+            "filters": ["request_id", "mask_phones"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

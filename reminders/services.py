@@ -98,7 +98,7 @@ def bill_create(
     with translation.override("en"):  # stored in English; reminders.timeline shows it in the reader's language
         received = f"Received through {BillSource(source).label}"
     BillEvent.objects.create(bill=bill, to_status=status, actor=actor, actor_label=label, reason=received)
-    audit_record(action="bill.created", actor=actor, company=registration.company, obj=bill,
+    audit_record(action="bill.created", actor=actor, actor_label=label, company=registration.company, obj=bill,
                  sentence=f"{label} created bill {bill.reference_no} for {registration.code}/{bill.bill_key}, "
                           f"{bill.amount} IDR, status {status}")
     return bill
@@ -167,7 +167,8 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
         from notifications.services import withdraw_queue_after_commit
 
         withdraw_queue_after_commit(bill)
-    audit_record(action="bill.cancelled", actor=actor, company=bill.company, request=request, obj=bill,
+    audit_record(action="bill.cancelled", actor=actor, actor_label=actor_label, company=bill.company,
+                 request=request, obj=bill,
                  sentence=f"{actor or actor_label} cancelled bill {bill.reference_no} "
                           f"({bill.registration.code}/{bill.bill_key}): {reason}")
     return bill
