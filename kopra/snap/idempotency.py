@@ -8,6 +8,7 @@ that answer again; a repeat with anything else is a conflict.
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,12 +18,18 @@ from kopra.models import IdempotencyRecord
 from kopra.snap import errors
 
 WAIT_FOR_TWIN_SECONDS = 30
+# A claim still unanswered after this long belongs to a request that died (its worker was
+# killed, or the database went away before it could let go): a retry may take the key over.
+# Longer than any request may run (gunicorn's timeout is 60 s).
+ABANDONED_AFTER_SECONDS = 120
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
     digest = hashlib.sha256()
     for part in (method.upper(), path, signing.minify_json(body)):
-        digest.update(part.encode())
+        # A body that is not UTF-8 was read with surrogate escapes (signing.minify_json):
+        # hash its bytes as they came, so it is refused as malformed JSON, not as a crash.
+        digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\x00")
     return digest.hexdigest()
 
@@ -58,6 +65,9 @@ def claim(*, partner_id: str, external_id: str, method: str, path: str, body: by
             raise errors.conflict("Cannot use same X-EXTERNAL-ID in same day")
         if existing.status_code is not None:
             return Claim(replay_status=existing.status_code, replay_body=existing.response_body)
+        if existing.created_at < timezone.now() - timedelta(seconds=ABANDONED_AFTER_SECONDS):
+            IdempotencyRecord.objects.filter(pk=existing.pk, status_code__isnull=True).delete()
+            continue
         if time.monotonic() > deadline:
             raise errors.conflict("A request with this X-EXTERNAL-ID is still being processed")
         time.sleep(0.05)

@@ -120,6 +120,9 @@ class SnapView(APIView):
         except DatabaseError:
             logger.exception("database unavailable during idempotency claim")
             return self._answer(503, errors.service_unavailable().body(self.service_code))
+        except Exception:
+            logger.exception("unexpected error during idempotency claim")
+            return self._answer(500, errors.general_error().body(self.service_code))
         if claim.record is None:
             return _json_response(claim.replay_status, claim.replay_body)
 
@@ -127,14 +130,21 @@ class SnapView(APIView):
             status, body = self._process(credential, raw)
         except DatabaseError:
             logger.exception("database unavailable during Open API call")
-            idempotency.release(claim.record)
+            _release(claim.record)
             return self._answer(503, errors.service_unavailable().body(self.service_code))
         except Exception:
             logger.exception("unexpected error in Open API call")
-            idempotency.release(claim.record)
+            _release(claim.record)
             return self._answer(500, errors.general_error().body(self.service_code))
         content = _render(body)
-        idempotency.store(claim.record, status, content)
+        try:
+            idempotency.store(claim.record, status, content)
+        except DatabaseError:
+            # Done, but the answer could not be kept for a replay: still give it. A retry
+            # takes the key over later (idempotency.ABANDONED_AFTER_SECONDS) and meets the
+            # bill it made (a duplicate partnerReferenceNo), never a second one.
+            logger.warning("database lost before the answer to X-EXTERNAL-ID %s was stored",
+                           request.headers["X-EXTERNAL-ID"])
         return _json_response(status, content)
 
     def _process(self, credential, raw: bytes) -> tuple[int, dict]:
@@ -201,6 +211,14 @@ class SnapView(APIView):
         return credential
 
 
+def _release(record) -> None:
+    """Lets go of the X-EXTERNAL-ID claim of a failed call, if the database still answers."""
+    try:
+        idempotency.release(record)
+    except DatabaseError:
+        logger.warning("database lost: the X-EXTERNAL-ID claim is kept until it counts as abandoned")
+
+
 def _check_timestamp(timestamp: str) -> None:
     try:
         moment = signing.parse_timestamp(timestamp)
@@ -222,6 +240,11 @@ class TokenOutput(serializers.Serializer):
     expiresIn = serializers.CharField()  # noqa: N815
 
 
+class SnapRefusal(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+
+
 class AccessTokenView(APIView):
     """``POST /snap/v1.0/access-token/b2b``: a 900-second token for a client-key signature."""
 
@@ -237,7 +260,8 @@ class AccessTokenView(APIView):
 
     @extend_schema(
         operation_id="access_token_b2b", summary="B2B access token (900 s)", request=TokenInput,
-        responses={200: TokenOutput},
+        responses={200: TokenOutput, **{(status, "application/json"): SnapRefusal
+                                         for status in (400, 401, 500, 503)}},
         parameters=[
             OpenApiParameter("X-CLIENT-KEY", location=OpenApiParameter.HEADER, required=True),
             OpenApiParameter("X-TIMESTAMP", location=OpenApiParameter.HEADER, required=True,
@@ -254,6 +278,9 @@ class AccessTokenView(APIView):
         except DatabaseError:
             logger.exception("database unavailable during token request")
             return Response(errors.service_unavailable().body(self.service_code), status=503)
+        except Exception:
+            logger.exception("unexpected error in token request")
+            return Response(errors.general_error().body(self.service_code), status=500)
 
     def _issue(self, request) -> Response:
         headers = request.headers

@@ -36,6 +36,17 @@ SIGNED_HEADERS = [
 ]
 
 
+# Every refusal is a SNAP body (API.md section 3); each operation documents each status it
+# can answer, so a client (and schemathesis) can rely on the shape of every answer.
+SNAP_REFUSALS = {
+    (status, "application/json"): s.SnapErrorOut for status in (400, 401, 403, 404, 409, 429, 500, 503)
+}
+
+
+def _responses(ok) -> dict:
+    return {200: ok, **SNAP_REFUSALS}
+
+
 def _iso(moment) -> str | None:
     return signing.format_timestamp(moment) if moment else None
 
@@ -75,7 +86,7 @@ class MessageCreateView(SnapView):
 
     @extend_schema(operation_id="bill_reminder_message_create", summary="Create a bill reminder (single messaging)",
                    parameters=SIGNED_HEADERS, request=s.MessageCreateIn,
-                   responses={200: s.MessageOut, (400, "application/json"): s.SnapErrorOut})
+                   responses=_responses(s.MessageOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -117,7 +128,7 @@ class MessageInquiryView(SnapView):
     input = s.MessageLookupIn
 
     @extend_schema(operation_id="bill_reminder_message_inquiry", summary="Status of a bill reminder",
-                   parameters=SIGNED_HEADERS, request=s.MessageLookupIn, responses={200: s.MessageStatusOut})
+                   parameters=SIGNED_HEADERS, request=s.MessageLookupIn, responses=_responses(s.MessageStatusOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -141,7 +152,7 @@ class MessageCancelView(SnapView):
     input = s.MessageCancelIn
 
     @extend_schema(operation_id="bill_reminder_message_cancel", summary="Cancel a bill reminder",
-                   parameters=SIGNED_HEADERS, request=s.MessageCancelIn, responses={200: s.MessageOut})
+                   parameters=SIGNED_HEADERS, request=s.MessageCancelIn, responses=_responses(s.MessageOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -164,7 +175,7 @@ class QuotaInquiryView(SnapView):
     input = s.QuotaInquiryIn
 
     @extend_schema(operation_id="bill_reminder_quota_inquiry", summary="Quota of a biller code",
-                   parameters=SIGNED_HEADERS, request=s.QuotaInquiryIn, responses={200: s.QuotaOut})
+                   parameters=SIGNED_HEADERS, request=s.QuotaInquiryIn, responses=_responses(s.QuotaOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
