@@ -1,10 +1,11 @@
-from django.contrib.admin import apps as admin_apps
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class KopraConfig(AppConfig):
     name = "kopra"
-    verbose_name = "Kopra platform"
+    verbose_name = _("Kopra platform")
     default = True
 
 
