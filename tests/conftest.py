@@ -14,6 +14,11 @@ from django.db import connection
 
 from kopra.celery import app as celery_app
 
+# The live server's listen backlog (10) drops connections when a test opens 200 at once.
+from django.core.servers.basehttp import WSGIServer  # noqa: E402
+
+WSGIServer.request_queue_size = 512
+
 # In CI (`.ci/run`) a test that needs one of these fails when it is missing; on a
 # developer's machine it is skipped with a message saying what to start.
 REQUIRED_SERVICES = {s for s in os.environ.get("KOPRA_REQUIRE_SERVICES", "").split(",") if s}

@@ -58,8 +58,10 @@ def test_a_bill_sent_through_the_api_is_shown_paid_withdrawn_and_reported(
         reference = created.body["referenceNo"]
 
         wait_for(lambda: DisplayedBill.objects.filter(reference=reference).exists(), "the push to Livin'", worker)
+        # The sandbox shows the bill a moment before the worker records the move.
+        wait_for(lambda: Bill.objects.filter(reference_no=reference, status=BillStatus.DISPLAYED).exists(),
+                 "the bill to become DISPLAYED", worker)
         bill = Bill.objects.get(reference_no=reference)
-        assert bill.status == BillStatus.DISPLAYED
         assert bill.displayed_at >= bill.start_at, "not shown before its start"
 
         display.pay(reference=reference, phone="+6281234567890", amount=Decimal("150000.00"), channel="MVA")
