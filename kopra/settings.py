@@ -339,7 +339,7 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(company)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },

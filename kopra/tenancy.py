@@ -13,6 +13,8 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
+from kopra.observability import company_in_scope
+
 
 class TenantScopeMissing(PermissionDenied):
     """Raised when tenant data is read without a company to scope it to."""
@@ -75,6 +77,7 @@ def company_view(*roles: str):
             if roles and not user.has_role(*roles):
                 raise PermissionDenied("Your role does not allow this.")
             request.company = user.company
+            company_in_scope(user.company)  # log lines of this request name the company
             return view(request, *args, **kwargs)
 
         wrapped.company_roles = roles

@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kopra.errors import Conflict
+from kopra.observability import current_request_id
+from kopra.selectors import created_by_requests
 from notifications.gateway import (
     PermanentGatewayError,
     PushRequest,
@@ -147,7 +149,7 @@ def push_bills(*, bill_ids: list[int]) -> None:
     now = timezone.now()
     bills = list(
         Bill.objects.filter(pk__in=bill_ids, status=BillStatus.SCHEDULED, next_push_at__lte=now, end_at__gt=now)
-        .select_related("registration__biller_code")
+        .select_related("registration__biller_code", "registration__company")
         .order_by("pk")
     )
     if not bills:
@@ -166,6 +168,7 @@ def push_bills(*, bill_ids: list[int]) -> None:
             _move(bill, BillStatus.FAILED, f"Livin' refused the push: {exc}", lease_until=None)
         return
     delivered_at = timezone.now()
+    origins = created_by_requests(Bill._meta.label, [bill.pk for bill in bills])
     for bill in bills:
         outcome = results.get(bill.reference_no, "missing")
         with transaction.atomic():
@@ -173,8 +176,15 @@ def push_bills(*, bill_ids: list[int]) -> None:
                 lag = delivered_at - max(bill.start_at, bill.created_at)
                 _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=True, started=started,
                          lag_ms=int(lag.total_seconds() * 1000))
-                _move(bill, BillStatus.DISPLAYED, "Pushed to Livin' and shown", displayed_at=delivered_at,
-                      lease_until=None, push_attempts=bill.push_attempts + 1)
+                if _move(bill, BillStatus.DISPLAYED, "Pushed to Livin' and shown", displayed_at=delivered_at,
+                         lease_until=None, push_attempts=bill.push_attempts + 1):
+                    # One line per delivered bill, under the id of the request that created it,
+                    # so the bill can be followed from the API call to its push.
+                    logger.info("bill %s pushed to Livin', %d ms after its start", bill.reference_no,
+                                int(lag.total_seconds() * 1000),
+                                extra={"request_id": origins.get(str(bill.pk), "-"),
+                                       "company": bill.registration.company.company_id,
+                                       "pushed_by": current_request_id()})
             elif outcome == "not_livin_user":
                 _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=False, started=started, error=outcome)
                 _move(bill, BillStatus.FAILED, "The payer's phone no longer has Livin'", lease_until=None)

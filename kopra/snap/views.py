@@ -22,6 +22,7 @@ from billers import credentials
 from kopra import signing
 from kopra.audit import client_ip
 from kopra.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
+from kopra.observability import company_in_scope
 from kopra.snap import errors, idempotency, ratelimit
 
 logger = logging.getLogger(__name__)
@@ -206,6 +207,7 @@ class SnapView(APIView):
             raise errors.missing_field("CHANNEL-ID")
         if len(channel_id) != 5:
             raise errors.invalid_field("CHANNEL-ID")
+        company_in_scope(credential.company)  # log lines of this call name the company
         if not ratelimit.allow(f"credential:{credential.pk}", credential.rate_limit_per_minute):
             raise errors.too_many_requests()
         return credential
