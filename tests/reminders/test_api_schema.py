@@ -65,7 +65,7 @@ def run(schema, signer, mode):
     calls = []
     for operation in operations:
 
-        @settings(max_examples=25, deadline=None, database=None,
+        @settings(max_examples=15, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                          HealthCheck.filter_too_much, HealthCheck.data_too_large])
         @given(case=operation.as_strategy(generation_mode=mode), registered=st.booleans())

@@ -66,8 +66,8 @@ def web_processes(transactional_db):
 
 
 def away_from_the_minute_boundary():
-    """The window is the calendar minute: start a burst with at least 20 s of it left."""
-    while time.time() % 60 > 40:
+    """The window is the calendar minute: start a burst with at least 12 s of it left."""
+    while time.time() % 60 > 48:
         time.sleep(0.5)
 
 
