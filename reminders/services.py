@@ -178,10 +178,11 @@ def bills_cancel_for_stop(*, registration: Registration, actor: User | None = No
     """Stopping a biller code cancels its active bills: shown ones are withdrawn, reserved quota released."""
     from notifications.services import withdraw_queue_after_commit
 
-    cancelled = 0
+    cancelled, refused = 0, set()
     active = Bill.objects.filter(registration=registration, status__in=ACTIVE_STATUSES).order_by("pk")
     while True:
-        batch = list(active.select_related("registration__biller_code")[:500])
+        # A bill that refused to move is not picked again, or the loop would never end.
+        batch = list(active.exclude(pk__in=refused).select_related("registration__biller_code")[:500])
         if not batch:
             return cancelled
         for bill in batch:
@@ -191,7 +192,8 @@ def bills_cancel_for_stop(*, registration: Registration, actor: User | None = No
                                     actor_label="service stop",
                                     reason=f"Bill Reminder stopped for biller code {registration.code}")
                 except Conflict:
-                    continue  # moved on meanwhile (paid, expired): nothing to cancel
+                    refused.add(bill.pk)  # moved on meanwhile (paid, expired): nothing to cancel
+                    continue
                 if bill.displayed_at is not None:
                     withdraw_queue_after_commit(bill)
                 cancelled += 1
