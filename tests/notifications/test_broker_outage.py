@@ -7,7 +7,7 @@ are lost) and started again on the same port 60 s later. The database sweeps cla
 what was never delivered: bills whose lease ran out after their task was lost, and bills
 that came due while beat could not reach the broker.
 
-CI runs 500 bills; ``KOPRA_OUTAGE_BILLS=10000`` runs the bench figure (bench/README.md).
+CI runs 500 bills; ``KOPRA_OUTAGE_BILLS=10000`` runs the figure quoted in README.md (Operations).
 """
 
 import os
