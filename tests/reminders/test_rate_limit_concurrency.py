@@ -91,8 +91,17 @@ def limited_client(company, url):
 
 @pytest.mark.redis
 def test_exactly_n_of_200_concurrent_calls_pass_a_limit_of_n_on_redis(company, web_processes):
-    url = web_processes({"REDIS_URL": redis_url_or_skip()})
-    codes = burst(limited_client(company, url))
+    import redis
+
+    redis_url = redis_url_or_skip()
+    url = web_processes({"REDIS_URL": redis_url})
+    client = limited_client(company, url)
+    # The servers count under Django's default key prefix: forget counts an earlier run left
+    # for a credential with the same pk in this minute or the next.
+    minute = int(time.time()) // 60
+    redis.Redis.from_url(redis_url).delete(
+        *(f":1:rate:credential:{client.credential.pk}:{m}" for m in range(minute, minute + 2)))
+    codes = burst(client)
     assert codes.count("2009300") == LIMIT, sorted(set(codes))
     assert codes.count("4299300") == CALLS - LIMIT
 
