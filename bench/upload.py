@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -312,6 +313,8 @@ def main() -> None:
 
         connections.close_all()
         connection.creation.destroy_test_db(database, verbosity=0)
+        # The stored copies of the uploads (the generated files themselves stay cached).
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     results["load_after"] = os.getloadavg()[0]
     print(f"load average {results['load_after']:.1f}")
     target = BENCH_DIR / "upload-results.json"
