@@ -6,9 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from .cells import cell_text
 from .errors import CellError
+from .headers import ERROR_COLUMN, header_key
 from .readers import UploadRows
-
-ERROR_COLUMN = "error"
 
 
 def row_error_text(errors: Iterable[CellError]) -> str:
@@ -24,14 +23,16 @@ def error_file_rows(upload: UploadRows, errors_by_row: Mapping[int, str]) -> Ite
     Re-reads the upload rather than keeping rows in memory; pass the rows to
     ``kopra.exports.write_csv`` or ``write_xlsx``, which neutralise formula-like cells.
     Cells come back as text as the user wrote them, so the file can be fixed and uploaded again.
+    An error file uploaded again gets a fresh ``error`` column in place of its old one.
     """
     headers = list(upload.header_map.headers)
     width = len(headers)
-    yield [*headers, ERROR_COLUMN]
+    kept = [index for index, header in enumerate(headers) if header_key(header) != ERROR_COLUMN]
+    yield [*(headers[index] for index in kept), ERROR_COLUMN]
     for row_number, cells in upload:
         message = errors_by_row.get(row_number)
         if message is None:
             continue
         texts = [cell_text(cell) for cell in cells[:width]]
         texts.extend([""] * (width - len(texts)))
-        yield [*texts, message]
+        yield [*(texts[index] for index in kept), message]

@@ -33,6 +33,11 @@ COLUMNS: tuple[Column, ...] = (
 )
 REQUIRED = tuple(column.name for column in COLUMNS if column.required)
 
+# The column the console's error file adds after the row as written (``error_file``): a
+# fixed error file is uploaded again as it is, so the column is known and skipped, not
+# reported as a stranger.
+ERROR_COLUMN = "error"
+
 # Case, spaces, underscores and hyphens do not matter: "Payer Phone", "PAYER_PHONE",
 # "payer-phone" and "payerphone" are one name. A BOM is what Excel leaves at the start of
 # a UTF-8 CSV; a non-breaking space is what it copies from web pages.
@@ -87,7 +92,8 @@ def looks_like_header(cells: Sequence[Cell]) -> bool:
 def match_headers(header_cells: Sequence[Cell]) -> HeaderMap:
     """Map the known columns to their positions; raise ``FileRefused`` if the header is unusable.
 
-    Unknown columns and unnamed columns with a header after them become warnings.
+    Unknown columns and unnamed columns with a header after them become warnings; the error
+    file's own ``error`` column is skipped without one.
     """
     headers = [cell_text(cell).strip().lstrip("\ufeff").strip() for cell in header_cells]
     while headers and not headers[-1]:
@@ -103,6 +109,8 @@ def match_headers(header_cells: Sequence[Cell]) -> HeaderMap:
                     letter=column_letter(index),
                 )
             )
+            continue
+        if header_key(text) == ERROR_COLUMN:
             continue
         name = _KNOWN.get(header_key(text))
         if name is None:

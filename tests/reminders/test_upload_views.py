@@ -175,22 +175,43 @@ def test_a_refused_file_shows_why(post_file, maker_client):
 # --- The error file, and fixing it ------------------------------------------------------
 
 
+def error_file_csv(client, upload) -> list[list[str]]:
+    response = client.get(reverse("upload_error_file_csv", args=[upload.pk]))
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(content)))
+
+
+def csv_of(rows) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def test_the_error_file_fixed_and_uploaded_again_is_all_valid(post_file, maker_client):
     upload = post_file("bills.csv", csv_bytes(GOOD, BAD))
     response = maker_client.get(reverse("upload_error_file_csv", args=[upload.pk]))
     assert response["Content-Disposition"] == 'attachment; filename="bills-errors.csv"'
-    content = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(content)))
+    rows = error_file_csv(maker_client, upload)
     assert rows[0] == [*HEADER.split(","), "error"]
     assert rows[1][:2] == ["K2", "12345"] and rows[1][-1].startswith("payer_phone: 12345 is not")
     assert len(rows) == 2
 
     rows[1][1] = "0812-3456-7891"  # the user fixes the phone and uploads the file again, error column and all
-    fixed = io.StringIO()
-    csv.writer(fixed).writerows(rows)
-    again = post_file("bills-errors.csv", fixed.getvalue().encode("utf-8-sig"))
+    again = post_file("bills-errors.csv", csv_of(rows))
     assert (again.status, again.rows_total, again.valid_rows, again.invalid_rows) == ("validated", 1, 1, 0)
-    assert "Column error is not a bill column" in page(maker_client, again)
+    assert again.header_warnings == [] and "upload-warnings" not in page(maker_client, again)
+    assert "is not a bill column" not in page(maker_client, again)
+
+
+def test_an_error_file_still_failing_gets_one_fresh_error_column(post_file, maker_client):
+    upload = post_file("bills.csv", csv_bytes(GOOD, BAD))
+    rows = error_file_csv(maker_client, upload)
+    rows[1][3] = "0"  # the user fixes nothing and breaks the amount as well
+    again = post_file("bills-errors.csv", csv_of(rows))
+    assert again.header_warnings == []
+    rows = error_file_csv(maker_client, again)
+    assert rows[0] == [*HEADER.split(","), "error"]
+    assert rows[1][-1].startswith("payer_phone: 12345 is not") and "amount: " in rows[1][-1]
 
 
 def test_an_xlsx_upload_gets_its_error_file_as_xlsx_too(post_file, maker_client):
