@@ -16,6 +16,8 @@ app.conf.beat_schedule = {
     "kopra.heartbeat": {"task": "kopra.heartbeat", "schedule": 30.0},
     # Unpaid top-ups end when their virtual account expires; they credit nothing.
     "quota.expire_topups": {"task": "quota.expire_topups", "schedule": 60.0},
+    # A debit whose answer was lost is asked again (the bank debits an order once).
+    "quota.settle_debits": {"task": "quota.settle_debits", "schedule": 60.0},
     # Delivery is claimed from the database every few seconds (no long countdowns): a
     # task lost with a worker or never queued while the broker was down is claimed again.
     "notifications.directory_sweep": {"task": "notifications.directory_sweep", "schedule": 3.0},

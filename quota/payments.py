@@ -16,6 +16,14 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 
+class BankUnavailable(Exception):
+    """The bank did not answer (no connection, a timeout): whether it acted is unknown.
+
+    Asking again with the same reference is safe, since the bank acts once per reference:
+    ``topups_settle_debits`` does so until the bank gives an answer.
+    """
+
+
 @dataclass(frozen=True)
 class DebitResult:
     """``ok`` with the bank's transaction id, or not ``ok`` with the bank's reason."""
@@ -34,7 +42,8 @@ class VirtualAccount:
 
 class PaymentsGateway(Protocol):
     def debit(self, *, account_number: str, amount: Decimal, reference: str, description: str) -> DebitResult:
-        """Debits at once; the same ``reference`` is never debited twice."""
+        """Debits at once; the same ``reference`` is never debited twice (asked again, the bank
+        answers with the first debit). Raises ``BankUnavailable`` when no answer came."""
 
     def open_virtual_account(self, *, reference: str, amount: Decimal, expires_at: datetime,
                              name: str) -> VirtualAccount:

@@ -127,6 +127,9 @@ def topup_new(request, pk):
 def _order_message(order: TopUpOrder) -> str:
     if order.status == TopUpOrder.Status.PENDING_APPROVAL:
         return _("Top-up #%(id)s waits for an approver.") % {"id": order.pk}
+    if order.status == TopUpOrder.Status.AWAITING_PAYMENT and order.method == TopUpOrder.Method.DEBIT:
+        return _("Top-up #%(id)s: the bank has not answered the debit yet. It is asked again every minute and "
+                 "debits the order only once; this page shows the outcome.") % {"id": order.pk}
     if order.status == TopUpOrder.Status.AWAITING_PAYMENT:
         return _("Top-up #%(id)s: pay to virtual account %(va)s before it expires.") % {
             "id": order.pk, "va": order.va_number}

@@ -1,5 +1,6 @@
 """Top-up orders: priced by the agreement in force, approved where required, paid once."""
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from kopra.audit import audit_record
 from kopra.errors import Conflict, InvalidInput, NotAllowed
 from kopra.money import rupiah
 from quota.models import Package, TopUpOrder
-from quota.payments import payments_gateway
+from quota.payments import BankUnavailable, payments_gateway
 from quota.selectors import topup_quote
 from quota.services.ledger import quota_topup_credit
 
@@ -23,10 +24,15 @@ from quota.services.ledger import quota_topup_credit
 #        ├─ refuse ─► refused     └─ expires_at passed ─► expired
 #        └─ cancel ─► cancelled
 # Without an approver the order starts at awaiting_payment. A debit is asked of the bank
-# after the order's change has committed, never inside a transaction.
+# after the order's change has committed, never inside a transaction. A debit order does
+# not expire: if the bank's answer is lost, ``topups_settle_debits`` asks again (the bank
+# debits a reference once) until it answers paid or refused.
 
 VA_HOURS = getattr(settings, "KOPRA_TOPUP_VA_HOURS", 24)
+# How long a debit order waits for the bank's answer before it is asked again.
+DEBIT_ANSWER_WAIT = timedelta(minutes=1)
 Status = TopUpOrder.Status
+log = logging.getLogger(__name__)
 
 
 def topup_request(
@@ -126,13 +132,21 @@ def _collect_if_debit(order: TopUpOrder, *, request=None) -> TopUpOrder:
 
 
 def topup_collect_debit(*, order: TopUpOrder, request=None) -> TopUpOrder:
-    """Asks the bank to debit the order's account (again, after a failure: the bank debits once)."""
+    """Asks the bank to debit the order's account (again, after a failure: the bank debits once).
+
+    If the bank does not answer, the order stays awaiting payment (its debit may or may not
+    have been made) and ``topups_settle_debits`` asks again.
+    """
     if order.method != TopUpOrder.Method.DEBIT or order.status != Status.AWAITING_PAYMENT:
         raise Conflict(_("Top-up #%(id)s is not waiting for a debit.") % {"id": order.pk})
-    result = payments_gateway().debit(
-        account_number=order.debit_account, amount=order.total, reference=order.reference,
-        description=f"Kopra Bill Reminder top-up #{order.pk} {order.registration.code}",
-    )
+    try:
+        result = payments_gateway().debit(
+            account_number=order.debit_account, amount=order.total, reference=order.reference,
+            description=f"Kopra Bill Reminder top-up #{order.pk} {order.registration.code}",
+        )
+    except BankUnavailable as lost:
+        log.warning("top-up %s: the bank did not answer the debit (%s); it will be asked again", order.pk, lost)
+        return TopUpOrder.objects.select_related("registration__biller_code", "company").get(pk=order.pk)
     if result.ok:
         return topup_payment_confirmed(order=order, amount=order.total, payment_reference=result.transaction_id,
                                        request=request)
@@ -190,10 +204,34 @@ def topup_payment_confirmed(
     return order
 
 
-def topups_expire(*, now=None) -> int:
-    """Ends the orders whose payment did not come in time; they credit nothing. Returns how many."""
+def topups_settle_debits(*, now=None) -> int:
+    """Asks the bank again about debit orders it has not answered for a minute; returns how many it settled.
+
+    The bank debits a reference once, so asking again either makes the debit or returns the
+    one already made (and the order is credited once); a refusal ends the order refused.
+    """
     now = now or timezone.now()
-    due = list(TopUpOrder.objects.filter(status=Status.AWAITING_PAYMENT, expires_at__lte=now)
+    due = (TopUpOrder.objects.filter(method=TopUpOrder.Method.DEBIT, status=Status.AWAITING_PAYMENT,
+                                     updated_at__lte=now - DEBIT_ANSWER_WAIT)
+           .select_related("registration__biller_code", "company").order_by("updated_at")[:200])
+    settled = 0
+    for order in due:
+        try:
+            order = topup_collect_debit(order=order)
+        except Conflict:
+            continue  # settled meanwhile (a person pressed "Debit now")
+        settled += order.status != Status.AWAITING_PAYMENT
+    return settled
+
+
+def topups_expire(*, now=None) -> int:
+    """Ends the VA orders whose payment did not come in time; they credit nothing. Returns how many.
+
+    Debit orders never expire here: only the bank's answer ends them (``topups_settle_debits``).
+    """
+    now = now or timezone.now()
+    due = list(TopUpOrder.objects.filter(method=TopUpOrder.Method.VA, status=Status.AWAITING_PAYMENT,
+                                         expires_at__lte=now)
                .values_list("pk", flat=True)[:500])
     expired = 0
     for pk in due:
