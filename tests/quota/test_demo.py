@@ -14,6 +14,12 @@ from quota.selectors import agreement_in_force, topup_quote
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _demo_files_in_tmp(settings, tmp_path):
+    """The demo's credential files go to a scratch folder, never over a developer's var/demo/."""
+    settings.VAR_DIR = tmp_path / "var"
+
+
 def test_the_demo_seeds_codes_a_user_can_try_and_seeding_again_changes_nothing():
     first = demo.seed()
     second = demo.seed()
