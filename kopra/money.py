@@ -6,10 +6,11 @@ NOTHING = "—"
 CENT = Decimal("0.01")
 
 
-def rupiah(amount) -> str:
+def rupiah(amount, *, space: str = " ") -> str:
     """Formats ``amount`` with dots between thousands and a decimal comma, cents only when not whole.
 
     ``None`` or an empty value shows as a dash; text that is not a number is shown as given.
+    ``space`` goes between ``Rp`` and the number (a page passes a non-breaking one).
     """
     if amount is None or amount == "":
         return NOTHING
@@ -24,5 +25,5 @@ def rupiah(amount) -> str:
     whole, cents = divmod(abs(value), 1)
     grouped = f"{int(whole):,}".replace(",", ".")
     if cents:
-        return f"{sign}Rp {grouped},{int(cents * 100):02d}"
-    return f"{sign}Rp {grouped}"
+        return f"{sign}Rp{space}{grouped},{int(cents * 100):02d}"
+    return f"{sign}Rp{space}{grouped}"

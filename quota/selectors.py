@@ -116,10 +116,6 @@ class Quote:
     tax: Decimal
     total: Decimal
 
-    @property
-    def tax_percent(self) -> Decimal:
-        return (self.tax_rate * 100).normalize()
-
 
 def topup_quote(*, registration: Registration, units: int | None = None, package: Package | None = None,
                 at: datetime | None = None) -> Quote:

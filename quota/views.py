@@ -120,7 +120,6 @@ def topup_new(request, pk):
                 for package in agreement.packages.all()]
     return render(request, "quota/topup_new.html", {
         "registration": registration, "agreement": agreement, "form": form, "quote": quote, "packages": packages,
-        "tax_percent": (agreement.tax_rate * 100).normalize(),
     })
 
 

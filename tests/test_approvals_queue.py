@@ -90,10 +90,10 @@ def test_the_queue_lists_each_request_with_what_approving_it_does(client, approv
     assert f'id="queue-upload-{upload.pk}"' in html
     assert "4 rows in the file: 3 valid, 1 with errors." in html
     assert "Approve: 3 bills are received and shown in Livin' from their start." in html
-    assert "Worth Rp 1.050 at Rp 350 per push." in html
+    assert "Worth Rp\u00a01.050 at Rp\u00a0350 per push." in html
     # The top-up: units, amount with tax, what approval starts, the quota once paid.
-    assert "1,000 pushes for Rp 388.500" in html
-    assert "a one-time virtual account for Rp 388.500 is opened" in html
+    assert "1,000 pushes for Rp\u00a0388.500" in html
+    assert "a one-time virtual account for Rp\u00a0388.500 is opened" in html
     # The stop: the active bills it cancels, those withdrawn, the pushes given back.
     assert "Approve: 8 active bills are cancelled." in html  # 3 scheduled, 2 shown, 3 waiting in the upload
     assert "2 shown in Livin' are withdrawn; 6 reserved pushes are given back." in html

@@ -1,11 +1,13 @@
 """How the console shows money and time: one filter each, the same in English and Indonesian."""
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from kopra import money
 
@@ -17,11 +19,31 @@ WIB = ZoneInfo("Asia/Jakarta")
 WIB_FORMAT = "d M Y H:i"
 WIB_FORMAT_SECONDS = "d M Y H:i:s"
 
+# Between "Rp" and the number: a line never breaks there, leaving "Rp" alone at a line's end.
+NO_BREAK_SPACE = "\u00a0"
+
 
 @register.filter
 def rupiah(amount) -> str:
-    """``{{ bill.amount|rupiah }}`` → ``Rp 150.000`` (``Rp 150.000,50`` when not whole, ``—`` for nothing)."""
-    return money.rupiah(amount)
+    """``{{ bill.amount|rupiah }}`` → ``Rp 150.000`` (``Rp 150.000,50`` when not whole, ``—`` for nothing).
+
+    The space after ``Rp`` does not break, so a narrow column or a sentence never splits an amount.
+    """
+    return money.rupiah(amount, space=NO_BREAK_SPACE)
+
+
+@register.filter
+def percent(rate) -> str:
+    """``{{ order.tax_rate|percent }}`` → ``11%`` for a rate of ``0.1100``; ``12,5%`` in Indonesian, ``12.5%`` in English."""
+    if rate in (None, ""):
+        return money.NOTHING
+    try:
+        value = (Decimal(str(rate)) * 100).normalize()
+    except (InvalidOperation, ValueError, TypeError):
+        return str(rate)
+    # normalize() writes 10 as 1E+1: only the trailing zeros of a fraction are dropped.
+    value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+    return f"{number_format(value)}%"
 
 
 @register.filter

@@ -44,7 +44,25 @@ def test_the_rupiah_filter_reads_the_same_in_both_languages(language):
     template = Template("{% load kopra_format %}{{ a|rupiah }} / {{ b|rupiah }} / {{ c|rupiah }}")
     with translation.override(language):
         shown = template.render(Context({"a": Decimal("150000"), "b": Decimal("150000.50"), "c": None}))
-    assert shown == "Rp 150.000 / Rp 150.000,50 / —"
+    # A page joins "Rp" to the number with a space that does not break: "Rp" never ends a line alone.
+    assert shown == "Rp\u00a0150.000 / Rp\u00a0150.000,50 / —"
+
+
+@pytest.mark.parametrize(
+    ("language", "rate", "shown"),
+    [
+        ("en", Decimal("0.1100"), "11%"),  # as stored: four decimals
+        ("id", Decimal("0.1100"), "11%"),
+        ("en", Decimal("0.10"), "10%"),
+        ("en", Decimal("0.125"), "12.5%"),
+        ("id", Decimal("0.125"), "12,5%"),
+        ("en", Decimal("0"), "0%"),
+        ("en", None, "—"),
+    ],
+)
+def test_the_percent_filter_shows_a_rate_as_people_read_it(language, rate, shown):
+    with translation.override(language):
+        assert Template("{% load kopra_format %}{{ rate|percent }}").render(Context({"rate": rate})) == shown
 
 
 @pytest.mark.parametrize(("language", "month"), [("en", "Mar"), ("id", "Mar"), ("en", "Aug"), ("id", "Agu")])

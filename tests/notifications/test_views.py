@@ -47,7 +47,7 @@ def test_the_payer_page_shows_the_bill_and_pays_it(client, make_bill, django_cap
     run_scheduler()
     page = client.get(reverse("livin_phone", args=[USER_PHONE])).content.decode()
     assert bill.bill_key in page
-    assert "Rp 150.000" in page
+    assert "Rp\u00a0150.000" in page
 
     wrong = client.post(reverse("livin_pay", args=[USER_PHONE, bill.reference_no]),
                         {"amount": "150.001", "channel": "MBP"}, follow=True)

@@ -213,10 +213,10 @@ def test_va_top_up_end_to_end_through_the_console_and_the_sandbox_bank(registrat
     maker_browser, approver_browser = as_user(maker), as_user(approver)
 
     page = maker_browser.get(f"/quota/{registration.pk}/top-up/").content.decode()
-    assert "Rp 350 per push, plus 11% tax" in page
+    assert "Rp\u00a0350 per push, plus 11% tax" in page  # "Rp" never ends a line on its own
 
     preview = maker_browser.post(f"/quota/{registration.pk}/top-up/", {"units": "1000", "method": "va"})
-    assert "Rp 388.500" in preview.content.decode() and not TopUpOrder.objects.exists()
+    assert "Rp\u00a0388.500" in preview.content.decode() and not TopUpOrder.objects.exists()
 
     response = maker_browser.post(f"/quota/{registration.pk}/top-up/",
                                   {"units": "1000", "method": "va", "package": "", "confirm": "1"}, follow=True)
@@ -229,7 +229,7 @@ def test_va_top_up_end_to_end_through_the_console_and_the_sandbox_bank(registrat
 
     bank = client_factory()  # the payer's bank channel: no console sign-in
     shown = bank.get("/sandbox/pay/", {"va_number": order.va_number}).content.decode()
-    assert "Rp 388.500" in shown
+    assert "Rp\u00a0388.500" in shown
     paid = bank.post("/sandbox/pay/", {"va_number": order.va_number, "amount": "388500.00"}, follow=True)
     assert "Paid." in paid.content.decode()
 
@@ -238,7 +238,9 @@ def test_va_top_up_end_to_end_through_the_console_and_the_sandbox_bank(registrat
     receipt = maker_browser.get(f"/quota/top-ups/{order.pk}/receipt/").content.decode()
     order.refresh_from_db()
     assert "Payment receipt" in receipt and order.payment_reference in receipt
-    assert re.search(r'id="receipt-units">1,000', receipt) and "Rp 388.500" in receipt
+    assert re.search(r'id="receipt-units">1,000', receipt) and "Rp\u00a0388.500" in receipt
+    assert "<dt>Tax (11%)</dt>" in receipt and "0.11" not in receipt  # the rate as people read it
+    assert re.search(r"<dt>Paid at</dt><dd>\d\d \w{3} \d{4} \d\d:\d\d:\d\d WIB</dd>", receipt)
 
     again = bank.post("/sandbox/pay/", {"va_number": order.va_number, "amount": "388500.00"})
     assert "already paid" in again.content.decode()

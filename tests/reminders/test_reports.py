@@ -99,7 +99,7 @@ def test_the_page_shows_the_tables_with_a_print_button(client, company, codes, k
     for table in ("report-deliveries", "report-conversion", "report-quota"):
         assert f'id="{table}"' in html
     assert "data-print" in html and "kopra/print.js" in html
-    assert "Rp 549.000" in html
+    assert "Rp\u00a0549.000" in html
     assert "3 <small class=\"muted\">(60%)</small>" in html  # paid within 7 days: 3 of the 5 pushed that week
 
 
