@@ -123,6 +123,21 @@ def private_redis():
     process.wait()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, dropped at the end even if a worker or server thread still holds one.
+
+    On PostgreSQL a connection left open by a child process or a live-server thread makes
+    ``DROP DATABASE`` fail ("being accessed by other users") and the database stays behind.
+    """
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 def database_url_of_test_db() -> str:
     """A DATABASE_URL a child process can use to reach the test database."""
     data = connection.settings_dict
