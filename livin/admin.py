@@ -7,7 +7,7 @@ from livin.models import CoreAccount, CoreDebit, DisplayedBill, Fault, LivinUser
 
 @admin.register(LivinUser)
 class LivinUserAdmin(admin.ModelAdmin):
-    list_display = ["phone", "name", "created_at"]
+    list_display = ["phone", "name", "language", "created_at"]
     search_fields = ["phone", "name"]
 
 

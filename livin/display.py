@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -78,13 +78,16 @@ def push(bills: list[PushedBill]) -> dict[str, str]:
     """Notifies each phone and shows its bill from start to end; per reference ``pushed`` or a refusal.
 
     A reference pushed before is answered ``pushed`` again without a second notification.
+    The notification reads in the language of the payer's app, whatever language the caller speaks.
     """
     fault = apply_fault(Fault.Operation.PUSH)
+    languages = dict(LivinUser.objects.filter(phone__in={bill.phone for bill in bills})
+                     .values_list("phone", "language"))
     results = {}
     for bill in bills:
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)  # a slow bank: each bill of the batch takes this long
-        if not LivinUser.objects.filter(phone=bill.phone).exists():
+        if bill.phone not in languages:
             results[bill.reference] = "not_livin_user"
             continue
         with transaction.atomic():
@@ -99,13 +102,15 @@ def push(bills: list[PushedBill]) -> dict[str, str]:
             except IntegrityError:
                 results[bill.reference] = "pushed"  # pushed before: once is enough
                 continue
-            Notification.objects.create(
-                phone=bill.phone, reference=bill.reference,
-                title=_("New bill from %(biller)s") % {"biller": bill.biller_name or bill.biller_code},
-                body=_("%(description)s: %(amount)s, bill key %(key)s. Pay it in Livin'.") % {
-                    "description": bill.description or _("Bill"), "amount": rupiah(bill.amount), "key": bill.bill_key,
-                },
-            )
+            with translation.override(languages[bill.phone]):
+                Notification.objects.create(
+                    phone=bill.phone, reference=bill.reference,
+                    title=_("New bill from %(biller)s") % {"biller": bill.biller_name or bill.biller_code},
+                    body=_("%(description)s: %(amount)s, bill key %(key)s. Pay it in Livin'.") % {
+                        "description": bill.description or _("Bill"), "amount": rupiah(bill.amount),
+                        "key": bill.bill_key,
+                    },
+                )
         results[bill.reference] = "pushed"
     return results
 

@@ -4,6 +4,7 @@ Reached only through gateway interfaces (``quota.payments`` for top-up payments)
 real integration replaces it without touching the other apps.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -77,10 +78,12 @@ class VirtualAccountBill(models.Model):
 
 
 class LivinUser(models.Model):
-    """A phone number with the Livin' app (the bank's directory)."""
+    """A phone number with the Livin' app (the bank's directory), and the language its app is set to."""
 
     phone = models.CharField(_("phone (E.164)"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
+    # Livin' speaks Bahasa Indonesia unless the payer switched the app to English.
+    language = models.CharField(_("app language"), max_length=8, choices=settings.LANGUAGES, default="id")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from livin import display
-from livin.models import DisplayedBill, Notification
+from livin.models import DisplayedBill, LivinUser, Notification
 from notifications import services
 from notifications.models import DeliveryAttempt
 from quota.selectors import quota_summary
@@ -58,6 +58,25 @@ def test_a_bill_whose_start_has_come_is_pushed_shown_and_charged(make_bill, regi
     assert Notification.objects.filter(phone=USER_PHONE, reference=bill.reference_no).count() == 1
     attempt = DeliveryAttempt.objects.get(bill=bill, operation="push")
     assert attempt.ok and attempt.lag_ms >= 0
+
+
+def test_the_payer_reads_the_push_in_bahasa_indonesia_whatever_language_the_worker_runs_in(make_bill):
+    bill = make_bill()
+    with translation.override("en"):
+        run_scheduler()
+    notification = Notification.objects.get(reference=bill.reference_no)
+    assert notification.title.startswith("Tagihan baru dari ")
+    assert notification.body.endswith(f"Rp 150.000, nomor tagihan {bill.bill_key}. Bayar di Livin'.")
+
+
+def test_a_payer_whose_livin_app_is_in_english_reads_the_push_in_english(make_bill):
+    LivinUser.objects.filter(phone=USER_PHONE).update(language="en")
+    bill = make_bill()
+    with translation.override("id"):
+        run_scheduler()
+    notification = Notification.objects.get(reference=bill.reference_no)
+    assert notification.title.startswith("New bill from ")
+    assert notification.body.endswith(f"Rp 150.000, bill key {bill.bill_key}. Pay it in Livin'.")
 
 
 def test_a_bill_is_not_pushed_before_its_start(make_bill):

@@ -34,6 +34,8 @@ def test_lookup_push_and_withdraw_over_http(gateway):
     assert gateway.push_bills([request()]) == {"REF0001": "pushed"}
     assert gateway.push_bills([request()]) == {"REF0001": "pushed"}
     assert Notification.objects.count() == 1
+    # The request carries no language: the bank writes in the language of the payer's app.
+    assert Notification.objects.get().title == "Tagihan baru dari PDAM"
     assert display.bills_shown(USER_PHONE).count() == 1
     gateway.withdraw_bill("REF0001")
     assert display.bills_shown(USER_PHONE).count() == 0
