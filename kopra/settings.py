@@ -181,6 +181,14 @@ USE_TZ = True
 # Limits of one uploaded bill file (shared/FILE_FORMAT.md): data rows, and size in bytes.
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=1_000_000)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+# A check or decision on an upload whose task was lost (a broker that dropped the message, a
+# worker that died) is queued again once it has been quiet this long; a check renews its lease
+# with every batch of rows, so a live one is never taken over.
+UPLOAD_LEASE_SECONDS = env.int("UPLOAD_LEASE_SECONDS", default=300)
+# The stored file, problem list and staged rows of a finished upload are removed this many
+# days after the upload (they hold payers' personal data); the upload with its totals, its
+# bills and the audit log stay.
+UPLOAD_RETENTION_DAYS = env.int("UPLOAD_RETENTION_DAYS", default=90)
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -243,12 +243,30 @@ class Upload(TenantModel):
     # upload it moves a million rows, far too long for a web request.
     working_on = models.CharField(_("working on"), max_length=16, blank=True)
     decision_error = models.TextField(_("decision error"), blank=True)
+    # Who asked for that decision, and why, so a decision whose task was lost can be queued again.
+    working_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    working_reason = models.CharField(_("reason given"), max_length=200, blank=True)
+    # The background work on the upload (its check, or a decision) is held until ``lease_until``:
+    # a check renews it with every batch of rows, under its own ``lease_token``; a queued task
+    # should have started by then. Past it, ``upload_requeue_stalled`` queues the work again.
+    lease_token = models.CharField(_("lease token"), max_length=32, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    # The stored file, its problems and staged rows are removed after UPLOAD_RETENTION_DAYS.
+    files_removed_at = models.DateTimeField(_("file removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("upload")
         verbose_name_plural = _("uploads")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["company", "sha256", "created_at"], name="upload_same_file")]
+        indexes = [
+            models.Index(fields=["company", "sha256", "created_at"], name="upload_same_file"),
+            # The stalled-work sweep reads only uploads someone is (or should be) working on.
+            models.Index(fields=["lease_until"], name="upload_held",
+                         condition=Q(status__in=["queued", "validating"]) | ~Q(working_on="")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"

@@ -3,7 +3,13 @@
 from celery import shared_task
 
 from reminders.models import Upload
-from reminders.uploads import upload_decision_carry_out, upload_rows_purge, upload_validate
+from reminders.uploads import (
+    upload_decision_carry_out,
+    upload_files_expire,
+    upload_requeue_stalled,
+    upload_rows_purge,
+    upload_validate,
+)
 
 
 @shared_task(name="reminders.validate_upload")
@@ -24,3 +30,15 @@ def purge_upload_rows(upload_id: int, **kwargs) -> None:
 def decide_upload(upload_id: int, action: str, actor_id: int, reason: str = "", **kwargs) -> None:
     """Carries out a maker's or approver's decision on an upload (submit, approve, reject, discard)."""
     upload_decision_carry_out(upload_id=upload_id, action=action, actor_id=actor_id, reason=reason)
+
+
+@shared_task(name="reminders.requeue_stalled_uploads")
+def requeue_stalled_uploads(**kwargs) -> int:
+    """Queues again the check or decision of an upload whose task was lost (beat, every minute)."""
+    return upload_requeue_stalled()
+
+
+@shared_task(name="reminders.expire_upload_files")
+def expire_upload_files(**kwargs) -> int:
+    """Removes the stored files and problem lists of finished uploads past their retention (beat, hourly)."""
+    return upload_files_expire()

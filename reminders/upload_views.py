@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -131,6 +133,12 @@ def upload_error_file(request, pk, file_format):
         raise Http404
     if file_format == "xlsx" and upload.file_format != "xlsx":
         raise Http404
+    if upload.files_removed_at:
+        messages.error(request, _("The file of upload #%(id)s and its list of problems were removed on %(date)s, "
+                                  "as uploaded files are kept only for a while; the error file can no longer be "
+                                  "made.") % {"id": upload.pk, "date": date_format(
+                                      timezone.localtime(upload.files_removed_at), "d/m/Y")})
+        return redirect("upload_detail", pk=upload.pk)
     stem = upload.original_name.rsplit(".", 1)[0]
     filename = f"{stem}-errors.{file_format}"
     rows = uploads.upload_error_file_rows(upload)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import tempfile
 from collections import deque
 from collections.abc import Iterator
@@ -89,6 +90,11 @@ INTERNAL_ERROR = gettext_noop(
 )
 
 
+def upload_lease() -> timedelta:
+    """How long a check or decision may go quiet before the stalled-work sweep queues it again."""
+    return timedelta(seconds=settings.UPLOAD_LEASE_SECONDS)
+
+
 def upload_limits() -> tuple[int, int]:
     """(max data rows, max bytes) per file, from settings."""
     return (
@@ -140,7 +146,7 @@ def upload_receive(*, registration: Registration, uploaded_file, actor: User, re
     )
     upload = Upload(
         company_id=registration.company_id, registration=registration, original_name=name, size=size,
-        sha256=sha256, uploaded_by=actor, duplicate_of=same_file, created_at=now,
+        sha256=sha256, uploaded_by=actor, duplicate_of=same_file, created_at=now, lease_until=now + upload_lease(),
     )
     upload.file.save(name, uploaded_file, save=False)
     try:
@@ -176,14 +182,19 @@ def upload_validate(*, upload: Upload) -> Upload:
     """Reads every row of ``upload``, stages the valid ones and records each problem (background).
 
     Progress (``rows_read``) is committed every ``BATCH_ROWS`` rows so the console can show
-    it. A refused file ends ``refused`` with the reason, its staged rows removed. Running
-    it again (a redelivered task) starts over; on a finished upload it does nothing.
+    it. A refused file ends ``refused`` with the reason, its staged rows removed. The run
+    holds a lease renewed with each batch: a second run (a redelivered task) does nothing
+    while the first is alive, and starts over once it has gone quiet past
+    ``UPLOAD_LEASE_SECONDS``; the first then stops at its next batch without writing. On a
+    finished upload it does nothing.
     """
-    claimed = Upload.objects.filter(pk=upload.pk, status__in=(Status.QUEUED, Status.VALIDATING)).update(
-        status=Status.VALIDATING, rows_read=0, rows_total=None
-    )
+    lease, now = secrets.token_hex(16), timezone.now()
+    claimed = Upload.objects.filter(
+        Q(status=Status.QUEUED) | Q(status=Status.VALIDATING, lease_until__lt=now), pk=upload.pk,
+    ).update(status=Status.VALIDATING, rows_read=0, rows_total=None, lease_token=lease,
+             lease_until=now + upload_lease())
     upload = Upload.objects.select_related("registration__biller_code", "company").get(pk=upload.pk)
-    if not claimed:
+    if not claimed or upload.lease_token != lease:
         return upload
     _clear_staging(upload)
     registration = upload.registration
@@ -194,19 +205,21 @@ def upload_validate(*, upload: Upload) -> Upload:
             with open_upload(path, filename=upload.original_name, max_rows=max_rows, max_bytes=max_bytes) as rows:
                 columns = {name: rows.header_map.header(name) for name in rows.header_map.positions}
                 warnings = [_stored(warning) for warning in rows.header_map.warnings]
-                Upload.objects.filter(pk=upload.pk).update(columns=columns, header_warnings=warnings,
-                                                           rows_total=estimate)
+                Upload.objects.filter(pk=upload.pk, lease_token=lease).update(
+                    columns=columns, header_warnings=warnings, rows_total=estimate)
                 upload.columns, upload.header_warnings = columns, warnings
                 read, invalid = _stage_rows(upload, rows, biller_code=registration.code)
     except FileRefused as refusal:
-        _clear_staging(upload)
         return _refuse(upload, refusal.code, _source_text(refusal.reason), _json_params(refusal.params))
     except _Abandoned:
         _clear_staging(upload)
         return Upload.objects.get(pk=upload.pk)
+    except _LeaseLost:
+        # Another run took the check over: the staged rows are its own now.
+        log.warning("upload %s: the check went quiet past its lease and was taken over; this run stops", upload.pk)
+        return Upload.objects.get(pk=upload.pk)
     except Exception:
         log.exception("upload %s could not be checked", upload.pk)
-        _clear_staging(upload)
         _refuse(upload, "internal_error", INTERNAL_ERROR, {})
         raise
     return _finish_validation(upload, read=read, invalid=invalid)
@@ -214,6 +227,24 @@ def upload_validate(*, upload: Upload) -> Upload:
 
 class _Abandoned(Exception):
     """The upload was discarded while it was being read."""
+
+
+class _LeaseLost(Exception):
+    """This run went quiet past its lease and another run took the check over."""
+
+
+def _lease_renew(upload_id: int, lease: str, *, rows_read: int) -> None:
+    """Records the progress and extends the check's lease; raises if this run must stop writing.
+
+    Called first in each batch's transaction, so a batch of a run that lost its lease rolls back.
+    """
+    renewed = Upload.objects.filter(pk=upload_id, status=Status.VALIDATING, lease_token=lease).update(
+        rows_read=rows_read, lease_until=timezone.now() + upload_lease())
+    if renewed:
+        return
+    if Upload.objects.filter(pk=upload_id, lease_token=lease).exists():
+        raise _Abandoned()
+    raise _LeaseLost()
 
 
 @contextmanager
@@ -257,7 +288,7 @@ def _stage_rows(upload: Upload, rows: UploadRows, *, biller_code: str) -> tuple[
     valid: list[tuple] = []
     errors: list[tuple] = []
     read = invalid = 0
-    writer = _StagingWriter(upload_id)
+    writer = _StagingWriter(upload_id, lease=upload.lease_token)
     # Reasons are kept as their English source text: rendered with no language active.
     with translation.override(None):
         for row_number, cells in rows:
@@ -301,19 +332,18 @@ class _StagingWriter:
                   "start_at", "end_at", "partner_reference_no", "problem", "first_row")
     ERROR_FIELDS = ("upload_id", "row_number", "column", "value", "code", "message", "params")
 
-    def __init__(self, upload_id: int):
+    def __init__(self, upload_id: int, *, lease: str):
         self.upload_id = upload_id
+        self.lease = lease
         self.copy = connection.vendor == "postgresql"
 
     def flush(self, valid: list[tuple], errors: list[tuple], read: int) -> None:
         with transaction.atomic():
+            _lease_renew(self.upload_id, self.lease, rows_read=read)
             if valid:
                 self._write(UploadRow, self.ROW_FIELDS, valid)
             if errors:
                 self._write(UploadError, self.ERROR_FIELDS, errors)
-            still_reading = Upload.objects.filter(pk=self.upload_id, status=Status.VALIDATING).update(rows_read=read)
-        if not still_reading:
-            raise _Abandoned()
 
     def _write(self, model, fields: tuple[str, ...], records: list[tuple]) -> None:
         table = _table(model)
@@ -352,9 +382,12 @@ def _field_name(attname: str) -> str:
 def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
     """The checks between rows and against the database, then the totals: set-based."""
     registration = upload.registration
+    lease = upload.lease_token
     with transaction.atomic():
         upload = (Upload.objects.select_for_update(of=("self",)).select_related("registration__biller_code")
                   .get(pk=upload.pk))
+        if upload.lease_token != lease:
+            return upload  # another run took the check over; the staged rows are its own
         if upload.status != Status.VALIDATING:
             _clear_staging(upload)
             return upload
@@ -385,13 +418,15 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
 
 
 def _refuse(upload: Upload, code: str, message: str, params: dict) -> Upload:
+    """Ends the check ``refused`` and clears what it staged, unless another run took it over."""
     with transaction.atomic():
-        moved = Upload.objects.filter(pk=upload.pk, status=Status.VALIDATING).update(
+        moved = Upload.objects.filter(pk=upload.pk, status=Status.VALIDATING, lease_token=upload.lease_token).update(
             status=Status.REFUSED, refusal_code=code[:64], refusal_message=message, refusal_params=params,
             validated_at=timezone.now(),
         )
         upload = Upload.objects.select_related("company").get(pk=upload.pk)
         if moved:
+            _clear_staging(upload)
             audit_record(action="upload.refused", actor=None, company=upload.company, obj=upload,
                          sentence=f"Upload #{upload.pk} ({upload.original_name}) refused: "
                                   f"{translated(message, params)}")
@@ -866,7 +901,9 @@ def upload_decide(*, upload: Upload, action: str, actor: User, reason: str = "",
         elif action == "approve":
             registration_accepts_bills(upload.registration)
         upload.working_on, upload.decision_error = action, ""
-        upload.save(update_fields=["working_on", "decision_error"])
+        upload.working_by, upload.working_reason = actor, (reason or "").strip()[:200]
+        upload.lease_until = timezone.now() + upload_lease()
+        upload.save(update_fields=["working_on", "decision_error", "working_by", "working_reason", "lease_until"])
         audit_record(action=f"upload.{action}_requested", actor=actor, company=upload.company, request=request,
                      obj=upload, sentence=f"{actor} asked to {action} upload #{upload.pk} ({upload.original_name})")
         from reminders.tasks import decide_upload
@@ -907,6 +944,84 @@ def upload_rows_purge(*, upload_id: int) -> int:
         return 0
     deleted, _by_model = UploadRow.objects.filter(upload_id=upload_id).delete()
     return deleted
+
+
+# --- Stalled work and retention -----------------------------------------------------------
+
+FINISHED = (Status.REFUSED, Status.SUBMITTED, Status.DISCARDED, Status.REJECTED)
+
+
+def upload_requeue_stalled(*, limit: int = 100) -> int:
+    """Queues again each check or decision held past its lease: its task was lost or its worker died.
+
+    A check goes back to ``queued`` (a run that was only slow stops at its next batch); a
+    decision is queued again as asked, and its service refuses to do it twice. Returns how
+    many uploads were queued again.
+    """
+    from reminders.tasks import decide_upload, validate_upload
+
+    now = timezone.now()
+    held = Q(status__in=(Status.QUEUED, Status.VALIDATING)) | ~Q(working_on="")
+    with transaction.atomic():
+        # A decision under way keeps its upload locked (PostgreSQL): skipped, not waited for.
+        stalled = list(Upload.objects.filter(held).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+                       .select_for_update(skip_locked=True).order_by("pk")
+                       .only("pk", "status", "working_on", "working_by", "working_reason")[:limit])
+        for upload in stalled:
+            if upload.working_on and upload.working_by_id is None:
+                # Asked before the asker was kept: it cannot be queued again, so say so.
+                Upload.objects.filter(pk=upload.pk).update(working_on="",
+                                                           decision_error=translated(DECISION_FAILED, {}))
+                continue
+            log.warning("upload %s: %s went quiet past its lease; queued again", upload.pk,
+                        upload.working_on or "the check")
+            if upload.working_on:
+                Upload.objects.filter(pk=upload.pk).update(lease_until=now + upload_lease())
+                decide_upload.delay_on_commit(upload.pk, upload.working_on, upload.working_by_id,
+                                              upload.working_reason)
+            else:
+                Upload.objects.filter(pk=upload.pk).update(status=Status.QUEUED, lease_token="",
+                                                           lease_until=now + upload_lease())
+                validate_upload.delay_on_commit(upload.pk)
+    return len(stalled)
+
+
+def upload_files_expire(*, limit: int = 100) -> int:
+    """Removes the stored file, problems and staged rows of finished uploads older than UPLOAD_RETENTION_DAYS.
+
+    The upload stays with its totals (the report says the file is no longer kept), as do its
+    bills; each removal is one audit line. Returns how many uploads were cleaned.
+    """
+    days = settings.UPLOAD_RETENTION_DAYS
+    due = Upload.objects.filter(status__in=FINISHED, created_at__lt=timezone.now() - timedelta(days=days),
+                                files_removed_at__isnull=True)
+    cleaned = 0
+    for upload_id in due.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]:
+        cleaned += _upload_files_remove(upload_id, days=days)
+    return cleaned
+
+
+def _upload_files_remove(upload_id: int, *, days: int) -> bool:
+    with transaction.atomic():
+        upload = (Upload.objects.select_for_update(skip_locked=True).select_related("company")
+                  .filter(pk=upload_id, files_removed_at__isnull=True).first())
+        if upload is None:
+            return False  # cleaned meanwhile by another run
+        name = upload.file.name
+        errors, _by_model = UploadError.objects.filter(upload=upload).delete()
+        staged, _by_model = UploadRow.objects.filter(upload=upload).delete()
+        Upload.objects.filter(pk=upload.pk).update(file="", files_removed_at=timezone.now())
+        audit_record(
+            action="upload.files_removed", actor=None, company=upload.company, obj=upload,
+            sentence=f"Upload #{upload.pk} ({upload.original_name}): stored file, {errors} problems and {staged} "
+                     f"staged rows removed, {days} days after the upload",
+            details={"file": name, "problems": errors, "staged_rows": staged, "retention_days": days},
+        )
+        # Last, so a failure above leaves the file; a failed commit after it only means the
+        # next run finds the upload again and finishes (deleting a missing file is no error).
+        if name:
+            upload.file.storage.delete(name)
+    return True
 
 
 # --- Reads for the report ---------------------------------------------------------------
