@@ -3,8 +3,13 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kopra.settings")
+
+# The embedded default (CELERY_BROKER_URL=filesystem://) writes each message atomically, so
+# a worker never reads one half written (kopra/broker.py).
+TRANSPORT_ALIASES["filesystem"] = "kopra.broker:AtomicFilesystemTransport"
 
 # DjangoTask gives every task delay_on_commit(): work is queued only once the data it
 # reads has been committed.
