@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from billers import registrations, selectors
@@ -35,7 +36,9 @@ def registration_create(request, pk):
         messages.error(request, refused.message)
     else:
         available = quota_available(registration)
-        messages.success(request, _("Biller code %(code)s is registered for Bill Reminder with %(units)s pushes.")
+        messages.success(request, ngettext("Biller code %(code)s is registered for Bill Reminder with %(units)s push.",
+                                           "Biller code %(code)s is registered for Bill Reminder with %(units)s pushes.",
+                                           available)
                          % {"code": registration.code, "units": number_format(available, force_grouping=True)})
     return redirect("biller_codes")
 

@@ -42,6 +42,7 @@ class Chart:
     baseline_y: float = 0
     points: str = ""  # a sparkline's polyline
     peak: str = ""  # the largest value, as shown
+    peak_value: float = 0  # the same as a number, to choose the plural form of its sentence
 
     @property
     def empty(self) -> bool:
@@ -78,4 +79,5 @@ def columns(items: Sequence[tuple[str, float, str]], *, height: int = 120) -> Ch
                         width=round(slot - gap, 1), height=round(length, 1)))
         points.append(f"{round(x + slot / 2, 1)},{round(height - length, 1)}")
     shown_peak = next((shown for _label, value, shown in items if value == peak_value), "0")
-    return Chart(bars=bars, width=WIDTH, height=height, baseline_y=height, points=" ".join(points), peak=shown_peak)
+    return Chart(bars=bars, width=WIDTH, height=height, baseline_y=height, points=" ".join(points), peak=shown_peak,
+                 peak_value=peak_value)

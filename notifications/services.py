@@ -136,7 +136,8 @@ def _retry_later(bill: Bill, error: str) -> None:
     attempts = bill.push_attempts + 1
     next_push_at = timezone.now() + timedelta(seconds=_retry_delay(attempts))
     if next_push_at >= bill.end_at:
-        _move(bill, BillStatus.FAILED, f"Not delivered before its end after {attempts} attempts: {error}",
+        tries = f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"
+        _move(bill, BillStatus.FAILED, f"Not delivered before its end after {tries}: {error}",
               lease_until=None, push_attempts=attempts)
         return
     Bill.objects.filter(pk=bill.pk, status=BillStatus.SCHEDULED).update(

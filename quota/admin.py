@@ -6,9 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from kopra.admin import ReadOnlyAdmin
 from kopra.errors import DomainError
@@ -117,8 +118,10 @@ class TopUpOrderAdmin(ReadOnlyAdmin):
             except DomainError as refused:
                 self.message_user(request, f"#{order.pk}: {refused.message}", messages.ERROR)
             else:
-                self.message_user(request, _("Top-up #%(id)s confirmed: %(units)s pushes credited.")
-                                  % {"id": order.pk, "units": order.units}, messages.SUCCESS)
+                self.message_user(request, ngettext("Top-up #%(id)s confirmed: %(units)s push credited.",
+                                                    "Top-up #%(id)s confirmed: %(units)s pushes credited.", order.units)
+                                  % {"id": order.pk, "units": number_format(order.units, force_grouping=True)},
+                                  messages.SUCCESS)
 
     def has_change_permission(self, request, obj=None):
         # Needed for admin actions to show; the form itself stays read-only.

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kopra.money import rupiah
 from quota.models import LedgerEntry, TopUpOrder
@@ -22,11 +23,12 @@ class TopUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.agreement = agreement
         self.fields["package"].queryset = agreement.packages.all()
-        self.fields["package"].label_from_instance = lambda package: _(
-            "%(name)s (%(units)s pushes, %(price)s)"
+        self.fields["package"].label_from_instance = lambda package: ngettext(
+            "%(name)s (%(units)s push, %(price)s)", "%(name)s (%(units)s pushes, %(price)s)", package.units
         ) % {"name": package.name, "units": number_format(package.units, force_grouping=True),
              "price": rupiah(package.price)}
-        self.fields["units"].help_text = _("At least %(minimum)s.") % {"minimum": agreement.minimum_topup}
+        self.fields["units"].help_text = _("At least %(minimum)s.") % {
+            "minimum": number_format(agreement.minimum_topup, force_grouping=True)}
         self.fields["debit_account"].choices = [("", "—")] + [(a.account_number, str(a)) for a in accounts]
 
     def clean(self):

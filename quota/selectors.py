@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billers.models import BillerCode, Company, Registration
 from kopra.errors import InvalidInput
@@ -131,7 +133,9 @@ def topup_quote(*, registration: Registration, units: int | None = None, package
     else:
         if not units or units < agreement.minimum_topup:
             raise InvalidInput(
-                _("The minimum top-up is %(minimum)d pushes.") % {"minimum": agreement.minimum_topup}, field="units"
+                ngettext("The minimum top-up is %(minimum)s push.", "The minimum top-up is %(minimum)s pushes.",
+                         agreement.minimum_topup)
+                % {"minimum": number_format(agreement.minimum_topup, force_grouping=True)}, field="units"
             )
         subtotal = agreement.unit_price * units
     subtotal = subtotal.quantize(CENT, ROUND_HALF_UP)

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billers.models import CollectionAccount, Registration, Role
@@ -80,7 +81,9 @@ def quota_threshold(request, pk):
         registration_set_threshold(registration=registration, actor=request.user, request=request,
                                    threshold=form.cleaned_data["threshold"])
         threshold = number_format(form.cleaned_data["threshold"], force_grouping=True)
-        messages.success(request, _("The console now warns when %(code)s has fewer than %(n)s pushes available.")
+        messages.success(request, ngettext("The console now warns when %(code)s has fewer than %(n)s push available.",
+                                           "The console now warns when %(code)s has fewer than %(n)s pushes available.",
+                                           form.cleaned_data["threshold"])
                          % {"code": registration.code, "n": threshold})
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -133,7 +136,8 @@ def _order_message(order: TopUpOrder) -> str:
         return _("Top-up #%(id)s: pay to virtual account %(va)s before it expires.") % {
             "id": order.pk, "va": order.va_number}
     if order.status == TopUpOrder.Status.PAID:
-        return _("Top-up #%(id)s is paid: %(units)s pushes credited to %(code)s.") % {
+        return ngettext("Top-up #%(id)s is paid: %(units)s push credited to %(code)s.",
+                        "Top-up #%(id)s is paid: %(units)s pushes credited to %(code)s.", order.units) % {
             "id": order.pk, "units": number_format(order.units, force_grouping=True), "code": order.registration.code}
     return _("Top-up #%(id)s was refused: %(reason)s") % {"id": order.pk, "reason": order.refusal_reason}
 

@@ -8,7 +8,7 @@ a reason a person typed, such as a cancellation's, is shown as typed.
 
 import re
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext_lazy
 
 # Written as they are by notifications.services and reminders.services.
 FIXED = frozenset({
@@ -43,8 +43,10 @@ PATTERNS = (
     (re.compile(r"Upload #(?P<id>\d+) withdrawn by the maker"), gettext_noop("Upload #%(id)s withdrawn by the maker")),
     (re.compile(r"Paid through (?P<channel>\S+), payment (?P<payment>\S+)"),
      gettext_noop("Paid through %(channel)s, payment %(payment)s")),
-    (re.compile(r"Not delivered before its end after (?P<n>\d+) attempts: (?P<error>.*)", re.S),
-     gettext_noop("Not delivered before its end after %(n)s attempts: %(error)s")),
+    # A count: the form is chosen by the number in "n" when the message is filled in.
+    (re.compile(r"Not delivered before its end after (?P<n>\d+) attempts?: (?P<error>.*)", re.S),
+     ngettext_lazy("Not delivered before its end after %(n)s attempt: %(error)s",
+                   "Not delivered before its end after %(n)s attempts: %(error)s", "n")),
     (re.compile(r"Livin' refused the push: (?P<error>.*)", re.S), gettext_noop("Livin' refused the push: %(error)s")),
     (re.compile(r"Bill Reminder stopped for biller code (?P<code>\S+)"),
      gettext_noop("Bill Reminder stopped for biller code %(code)s")),
@@ -63,7 +65,9 @@ def reason_text(reason: str) -> str:
             params = found.groupdict()
             if "source" in params:
                 params["source"] = gettext(SOURCES[params["source"]])
-            return gettext(message) % params
+            if "n" in params:
+                params["n"] = int(params["n"])
+            return (gettext(message) if isinstance(message, str) else message) % params
     return reason
 
 

@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -115,10 +117,12 @@ def upload_progress(request, pk):
         message = str(WORKING.get(upload.working_on, ""))
     elif upload.rows_total:
         percent = min(100, round(100 * upload.rows_read / upload.rows_total))
-        message = _("%(read)s of about %(total)s rows read.") % {"read": f"{upload.rows_read:,}",
-                                                                 "total": f"{upload.rows_total:,}"}
+        message = ngettext("%(read)s of about %(total)s row read.", "%(read)s of about %(total)s rows read.",
+                           upload.rows_total) % {"read": number_format(upload.rows_read, force_grouping=True),
+                                                 "total": number_format(upload.rows_total, force_grouping=True)}
     else:
-        message = _("%(read)s rows read so far.") % {"read": f"{upload.rows_read:,}"}
+        message = ngettext("%(read)s row read so far.", "%(read)s rows read so far.", upload.rows_read) % {
+            "read": number_format(upload.rows_read, force_grouping=True)}
     return JsonResponse({
         "status": upload.status, "status_label": upload.get_status_display(), "done": not upload.is_busy,
         "rows_read": upload.rows_read, "rows_total": upload.rows_total, "percent": percent, "message": message,

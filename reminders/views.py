@@ -8,6 +8,7 @@ from django.http import FileResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -135,7 +136,7 @@ def bill_export(request, file_format):
                             _export_rows(rows.iterator(chunk_size=2000), text_times=True))
     if rows[XLSX_MAX_ROWS:XLSX_MAX_ROWS + 1].exists():
         messages.error(request, _("More than %(n)s bills match: narrow the filters, or export them as CSV.")
-                       % {"n": f"{XLSX_MAX_ROWS:,}"})
+                       % {"n": number_format(XLSX_MAX_ROWS, force_grouping=True)})
         return redirect(reverse("bill_list") + ("?" + form.data.urlencode() if form.is_bound else ""))
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     write_xlsx(_with_header(selectors.EXPORT_HEADER, _export_rows(rows.iterator(chunk_size=2000), text_times=False)),

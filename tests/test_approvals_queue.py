@@ -96,7 +96,7 @@ def test_the_queue_lists_each_request_with_what_approving_it_does(client, approv
     assert "a one-time virtual account for Rp\u00a0388.500 is opened" in html
     # The stop: the active bills it cancels, those withdrawn, the pushes given back.
     assert "Approve: 8 active bills are cancelled." in html  # 3 scheduled, 2 shown, 3 waiting in the upload
-    assert "2 shown in Livin' are withdrawn; 6 reserved pushes are given back." in html
+    assert "Withdrawn from Livin': 2. Reserved pushes given back: 6." in html
     for kind, request in (("upload", upload), ("topup", order), ("change", change)):
         assert reverse("approval_decide", args=[kind, request.pk, "approve"]) in html
 

@@ -111,6 +111,14 @@ def test_the_page_shows_the_figures_and_filters_by_code(client, company, known):
     assert 'id="forecast-70001"' in html and 'id="forecast-70002"' not in html
     assert "<svg" in html and 'role="img"' in html
     assert 'data-days="50"' in html
+    assert "1 failed try, retried" in html  # one, not "1 failed tries"
+
+
+def test_one_of_a_kind_reads_in_the_singular(client, company, known):
+    sign_in(client, UserFactory(company=company, user_id="viewer", is_maker=False, is_viewer=True))
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(reverse("home"), {"code": known["b"].pk}).content.decode()
+    assert "Highest day: 1 push." in html and "1 pushes" not in html
 
 
 def test_a_code_of_another_company_is_ignored_by_the_filter(client, company, other_company, known):

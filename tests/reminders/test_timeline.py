@@ -51,11 +51,20 @@ def test_reasons_are_stored_in_english_whoever_acted_and_shown_in_the_readers_la
     ("Paid through mbp, payment PAY1234", "Dibayar melalui mbp, pembayaran PAY1234"),
     ("Not delivered before its end after 7 attempts: timeout", "Tidak terkirim sebelum tanggal berakhirnya "
                                                                 "setelah 7 percobaan: timeout"),
+    ("Not delivered before its end after 1 attempt: timeout", "Tidak terkirim sebelum tanggal berakhirnya "
+                                                              "setelah 1 percobaan: timeout"),
     ("Bill Reminder stopped for biller code 89123", "Bill Reminder dihentikan untuk kode biller 89123"),
 ])
 def test_the_reasons_the_system_writes_read_in_indonesian(stored, indonesian):
     with translation.override("id"):
         assert timeline.reason_text(stored) == indonesian
+
+
+@pytest.mark.parametrize("attempts", [1, 7])
+def test_a_count_in_a_reason_reads_in_english_with_its_plural_right(attempts):
+    stored = f"Not delivered before its end after {attempts} attempt{'' if attempts == 1 else 's'}: timeout"
+    with translation.override("en"):
+        assert timeline.reason_text(stored) == stored
 
 
 def test_a_reason_a_person_typed_is_shown_as_typed():
@@ -73,6 +82,7 @@ def test_the_sentences_the_timeline_knows_are_still_the_ones_the_services_write(
     for stem in ("Received through {", "(upload #{upload.pk})", "Upload #{upload.pk} approved",
                  "Upload #{upload.pk} rejected", "Upload #{upload.pk} withdrawn by the maker",
                  "Paid through {channel}, payment {payment_reference}",
-                 "Not delivered before its end after {attempts} attempts: {error}",
+                 'f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"',
+                 "Not delivered before its end after {tries}: {error}",
                  "Livin' refused the push: {exc}", "Bill Reminder stopped for biller code {registration.code}"):
         assert stem in sources, stem

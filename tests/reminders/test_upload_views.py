@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from reminders import uploads
 from reminders.fileformat.dates import WIB
@@ -138,6 +138,20 @@ def test_while_the_file_is_read_the_page_shows_a_progress_bar_polled_by_a_script
                         "rows_total": 80000, "percent": 25, "message": "20,000 of about 80,000 rows read."}
 
 
+def test_the_progress_counts_read_the_readers_way(maker_client, registration, maker, settings):
+    upload = Upload.objects.create(company=registration.company, registration=registration, original_name="b.csv",
+                                   sha256="0" * 64, uploaded_by=maker, status=Upload.Status.VALIDATING, rows_read=1)
+    assert "1 row read so far." in page(maker_client, upload)
+    assert maker_client.get(reverse("upload_progress", args=[upload.pk])).json()["message"] == "1 row read so far."
+    Upload.objects.filter(pk=upload.pk).update(rows_read=20_000, rows_total=80_000)
+    maker_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    with translation.override("id"):
+        expected = ngettext("%(read)s of about %(total)s row read.", "%(read)s of about %(total)s rows read.",
+                            80_000) % {"read": "20.000", "total": "80.000"}
+    assert "20.000" in expected  # Indonesian groups thousands with dots, never commas
+    assert maker_client.get(reverse("upload_progress", args=[upload.pk])).json()["message"] == expected
+
+
 def test_the_report_shows_totals_and_every_invalid_cell_with_row_column_value_and_reason(post_file, maker_client):
     upload = post_file("bills.csv", csv_bytes(GOOD, BAD, "K1,081234567891,Again,1000,01/12/2026,31/12/2026"))
     html = page(maker_client, upload)
@@ -148,6 +162,7 @@ def test_the_report_shows_totals_and_every_invalid_cell_with_row_column_value_an
     assert ("3 payer_phone 12345 12345 is not an Indonesian mobile number; write it like 081234567890 or "
             "+6281234567890.") in errors
     assert "4 bill_key K1 The bill key K1 is also in row 2; only that first row is kept." in errors
+    assert "Biller code 70001 · uploaded 01 Dec 2026 09:00 WIB by maker" in html  # Jakarta time, labelled
 
 
 def test_the_list_of_invalid_rows_is_paginated(post_file, maker_client):
@@ -247,7 +262,8 @@ def test_submit_from_the_report_creates_the_bills(post_file, maker_client, djang
         response = maker_client.post(reverse("upload_submit", args=[upload.pk]), follow=True)
     assert "bills.csv is being submitted." in response.content.decode()
     assert Bill.objects.get(upload=upload).status == BillStatus.RECEIVED
-    assert "1 bills were created" in page(maker_client, upload)
+    html = page(maker_client, upload)
+    assert "1 bill was created" in html and "1 bills" not in html
 
 
 def test_while_the_worker_carries_out_a_decision_the_report_says_so_and_offers_no_action(post_file, maker_client):
@@ -266,7 +282,7 @@ def test_quota_short_disables_submit_and_says_how_much_is_missing(post_file, mak
     short = registered_code(company, quota=1, code="70002")
     upload = post_file("bills.csv", csv_bytes(GOOD, "K3,081234567891,Ani,1,01/12/2026,31/12/2026"), to=short)
     html = page(maker_client, upload)
-    assert "This upload needs 2 pushes and 1 are available for 70002: top up at least 1 pushes" in html
+    assert "Not enough quota for 70002 (needed: 2, available: 1): top up at least 1 push before you submit." in html
     assert re.search(r"<button[^>]*disabled>Submit 2 valid rows", html)
     response = maker_client.post(reverse("upload_submit", args=[upload.pk]), follow=True)
     assert "Not enough quota for 70002" in response.content.decode()
@@ -283,7 +299,8 @@ def test_an_approver_approves_or_rejects_and_the_submitter_is_not_offered_to(
     with django_capture_on_commit_callbacks(execute=True):
         maker_client.post(reverse("upload_submit", args=[upload.pk]))
     html = page(maker_client, upload)
-    assert "1 bills wait for approval" in html and reverse("upload_approve", args=[upload.pk]) not in html
+    assert "1 bill waits for approval" in html and "1 bills" not in html
+    assert reverse("upload_approve", args=[upload.pk]) not in html
     refused = maker_client.post(reverse("upload_approve", args=[upload.pk]), follow=True).content.decode()
     assert "You made this request, so another approver must approve it." in refused
 
