@@ -19,6 +19,7 @@ def registration_create(*, company: Company, biller_code: BillerCode, actor: Use
     """Registers ``biller_code`` and grants the initial quota of the agreement in force."""
     from quota.selectors import agreement_in_force
     from quota.services import quota_account_open, quota_grant
+    from quota.services.ledger import INITIAL_QUOTA_REASON
 
     # Locks the registry row: two admins registering the same code take turns.
     biller_code = (BillerCode.objects.select_for_update(of=("self",)).select_related("collection_account")
@@ -34,7 +35,7 @@ def registration_create(*, company: Company, biller_code: BillerCode, actor: Use
     if agreement.initial_quota:
         quota_grant(registration=registration, units=agreement.initial_quota,
                     reference=f"registration:{registration.pk}:initial", actor=actor,
-                    reason=_("Initial quota of the agreement"), request=request)
+                    reason=INITIAL_QUOTA_REASON, request=request)
     return registration
 
 

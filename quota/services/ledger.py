@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.models import Registration
 from kopra.audit import audit_record
@@ -97,6 +98,11 @@ def _book(
             reference=reference, reason=reason, actor=actor,
         )
         return entry, True
+
+
+# Stored in English, as the audit log is; the statement shows it in the reader's language
+# (quota_tags.ledger_reason).
+INITIAL_QUOTA_REASON = gettext_noop("Initial quota of the agreement")
 
 
 def quota_grant(*, registration: Registration, units: int, reference: str, actor=None, reason: str = "",

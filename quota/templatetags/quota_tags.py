@@ -1,8 +1,12 @@
-"""The console-wide low-quota warning."""
+"""The console-wide low-quota warning, and the reasons on the quota statement."""
+
+import re
 
 from django import template
+from django.utils.translation import gettext
 
 from quota.selectors import low_quota_registrations
+from quota.services.ledger import INITIAL_QUOTA_REASON
 
 register = template.Library()
 
@@ -13,3 +17,18 @@ def low_quota_banner(context):
     user = context.get("user")
     company = getattr(user, "company", None) if getattr(user, "is_authenticated", False) else None
     return {"low": low_quota_registrations(company) if company is not None else []}
+
+
+# As quota.services.topups writes it when a payment is credited.
+TOPUP_PAID = re.compile(r"Top-up #(?P<id>\d+) paid \((?P<reference>[^()]+)\)")
+
+
+@register.filter
+def ledger_reason(reason: str) -> str:
+    """A ledger entry's reason in the reader's language when the system wrote it; a person's as typed."""
+    if reason == INITIAL_QUOTA_REASON:
+        return gettext(reason)
+    found = TOPUP_PAID.fullmatch(reason or "")
+    if found:
+        return gettext("Top-up #%(id)s paid (%(reference)s)") % found.groupdict()
+    return reason

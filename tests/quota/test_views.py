@@ -37,6 +37,22 @@ def test_the_quota_page_shows_balance_reserved_and_available(busy, viewer, as_us
     assert "bill:3" in page and "Adjustment" in page
 
 
+def test_the_reasons_the_system_writes_read_in_the_readers_language_and_a_persons_as_typed(
+        registration, maker, approver, viewer, as_user, settings):
+    from tests.quota.test_topup import _va_order
+    from quota.services import topup_payment_confirmed
+
+    order = _va_order(registration, maker, approver)
+    topup_payment_confirmed(order=order, amount=order.total, payment_reference="PAY42")
+    browser = as_user(viewer)
+    english = browser.get(f"/quota/{registration.pk}/").content.decode()
+    assert "Initial quota of the agreement" in english and f"Top-up #{order.pk} paid (PAY42)" in english
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    indonesian = browser.get(f"/quota/{registration.pk}/").content.decode()
+    assert "Kuota awal sesuai perjanjian" in indonesian and "Initial quota" not in indonesian
+    assert f"Top up #{order.pk} dibayar (PAY42)" in indonesian
+
+
 def test_the_statement_filters_by_kind_and_date(busy, viewer, as_user):
     browser = as_user(viewer)
 
