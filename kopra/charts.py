@@ -17,6 +17,9 @@ LABEL_WIDTH = 160
 VALUE_WIDTH = 70
 ROW_HEIGHT = 26
 BAR_HEIGHT = 16
+# A generous width of one character of a label at the charts' 15px font: the label column
+# widens for the longest label, since Indonesian ones ("Bukan pengguna Livin'") run longer.
+CHARACTER_WIDTH = 8.5
 
 
 @dataclass(frozen=True)
@@ -50,16 +53,19 @@ class Chart:
 
 
 def horizontal_bars(items: Sequence[tuple[str, float, str, str]]) -> Chart:
-    """One bar per (label, value, shown, tone), longest for the largest value."""
+    """One bar per (label, value, shown, tone), longest for the largest value; every label shown whole."""
     peak = max((value for _label, value, _shown, _tone in items), default=0) or 1
     track = BARS_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    longest = max((len(str(label)) for label, _value, _shown, _tone in items), default=0)
+    label_width = max(LABEL_WIDTH, round(longest * CHARACTER_WIDTH) + 12)
     bars = []
     for row, (label, value, shown, tone) in enumerate(items):
         length = round(max(track * max(value, 0) / peak, 1 if value else 0), 1)
         y = row * ROW_HEIGHT + 5
-        bars.append(Bar(label=label, value=value, shown=shown, x=LABEL_WIDTH, y=y, width=length, height=BAR_HEIGHT,
-                        tone=tone, text_y=y + BAR_HEIGHT - 2, end_x=round(LABEL_WIDTH + length + 6, 1)))
-    return Chart(bars=bars, width=BARS_WIDTH, height=max(len(items), 1) * ROW_HEIGHT + 4, label_x=LABEL_WIDTH - 8)
+        bars.append(Bar(label=label, value=value, shown=shown, x=label_width, y=y, width=length, height=BAR_HEIGHT,
+                        tone=tone, text_y=y + BAR_HEIGHT - 2, end_x=round(label_width + length + 6, 1)))
+    return Chart(bars=bars, width=label_width + track + VALUE_WIDTH, height=max(len(items), 1) * ROW_HEIGHT + 4,
+                 label_x=label_width - 8)
 
 
 def columns(items: Sequence[tuple[str, float, str]], *, height: int = 120) -> Chart:

@@ -160,3 +160,14 @@ def test_the_dashboard_issues_the_same_queries_for_5_or_50_codes_and_bills(clien
         with django_assert_max_num_queries(18):
             html = client.get(url).content.decode()
     assert html.count('id="forecast-') == 50
+
+
+def test_a_long_status_label_widens_the_label_column_instead_of_being_cut_off():
+    from kopra.charts import horizontal_bars
+
+    short = horizontal_bars([("Paid", 1, "1", "ok")])
+    indonesian = horizontal_bars([("Bukan pengguna Livin'", 3, "3", "off"), ("Lunas", 1, "1", "ok")])
+    # At the charts' 15px font a character takes about 8 drawing units; the label ends 8 before its bar.
+    assert indonesian.label_x >= len("Bukan pengguna Livin'") * 8
+    assert indonesian.bars[0].x == indonesian.label_x + 8 and indonesian.width > short.width
+    assert indonesian.bars[0].end_x < indonesian.width  # the value after the longest bar still fits
