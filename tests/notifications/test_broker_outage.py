@@ -7,7 +7,8 @@ are lost) and started again on the same port 60 s later. The database sweeps cla
 what was never delivered: bills whose lease ran out after their task was lost, and bills
 that came due while beat could not reach the broker.
 
-CI runs 500 bills; ``KOPRA_OUTAGE_BILLS=10000`` runs the figure quoted in README.md (Operations).
+It runs the 10,000 bills of the hardening requirement (README.md, Operations, quotes the
+figures); ``KOPRA_OUTAGE_BILLS=500`` gives a quicker run while working on it.
 """
 
 import os
@@ -33,7 +34,7 @@ from tests.factories import registered_code
 
 pytestmark = [pytest.mark.redis, pytest.mark.real_broker, pytest.mark.django_db(transaction=True)]
 
-BILLS = int(os.environ.get("KOPRA_OUTAGE_BILLS", "500"))
+BILLS = int(os.environ.get("KOPRA_OUTAGE_BILLS", "10000"))
 OUTAGE_SECONDS = int(os.environ.get("KOPRA_OUTAGE_SECONDS", "60"))
 PHONE = "+6281234567890"
 LEASE_SECONDS = 10
@@ -109,14 +110,15 @@ def test_bills_are_delivered_exactly_once_across_a_60_second_broker_outage(broke
     during = delivered()
     restarted = restart_redis(broker)
     try:
-        deadline = time.monotonic() + 120 + BILLS / 50
+        # About 50 bills/s on a quiet 2-core machine; the bound allows for one shared with other tests.
+        deadline = time.monotonic() + 120 + BILLS / 20
         while delivered() < BILLS:
             assert worker.poll() is None, "".join(output)[-3000:]
             if time.monotonic() > deadline:
                 raise AssertionError(f"{delivered()} of {BILLS} delivered after the broker came back:\n"
                                      + "".join(output)[-5000:])
             time.sleep(0.5)
-        recovered_in = time.monotonic() - (deadline - 120 - BILLS / 50)
+        recovered_in = time.monotonic() - (deadline - 120 - BILLS / 20)
     finally:
         restarted.kill()
         restarted.wait()
