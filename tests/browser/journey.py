@@ -92,7 +92,7 @@ INDONESIAN: dict[str, str] = {
     "Upload and check": "Unggah dan periksa",
     "Error file (.csv)": "File error (.csv)",
     "Submit": "Kirim",
-    "wait for approval": "menunggu persetujuan",
+    "1 bill waits for approval": "1 tagihan menunggu persetujuan",
     "Approved by approver": "Disetujui oleh approver",
 }
 
@@ -371,7 +371,7 @@ class Journey:
 
     def submit(self, maker: Page) -> None:
         maker.locator("#upload-actions").get_by_role("button", name=re.compile(self.t("Submit"))).click()
-        expect(maker.locator("#upload-actions")).to_contain_text(self.t("wait for approval"), timeout=60_000)
+        expect(maker.locator("#upload-actions")).to_contain_text(self.t("1 bill waits for approval"), timeout=60_000)
 
     def reload_until_visible(self, page: Page, locator, *, until: dt.datetime) -> None:
         """The payer's app has no live updates: look again (reload) until the bill is there."""
