@@ -1,7 +1,8 @@
 """Reading bill upload files (CSV, XLSX): safety checks, header matching, one row at a time.
 
 Pure Python, no database: ``open_upload`` streams the rows of a checked file,
-``validate_row`` turns one row into clean values or located, translatable errors.
+``validate_row`` turns one row into clean values or located, translatable errors
+(``RowChecker`` does the same for every row of a file, faster).
 The rules are those of shared/FILE_FORMAT.md.
 """
 
@@ -12,7 +13,7 @@ from .errors import CellError, FileRefused, HeaderWarning
 from .headers import COLUMNS, HeaderMap, match_headers
 from .phones import normalise_phone
 from .readers import UploadRows, check_filename, open_upload
-from .rows import RowValues, validate_row
+from .rows import RowChecker, RowValues, validate_row
 
 __all__ = [
     "COLUMNS",
@@ -22,6 +23,7 @@ __all__ = [
     "FileRefused",
     "HeaderMap",
     "HeaderWarning",
+    "RowChecker",
     "RowValues",
     "UploadRows",
     "cell_text",

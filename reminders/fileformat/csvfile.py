@@ -116,24 +116,20 @@ def read_csv(path: Path, encoding: str) -> tuple[Iterator[tuple[int, list[str]]]
 
     def records() -> Iterator[tuple[int, list[str]]]:
         row_number = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error:
-                # The csv module's field size limit (128 KB) is hit when a quote that is
-                # never closed makes the rest of the file one value.
-                raise FileRefused(
-                    "malformed_csv",
-                    _(
-                        "The CSV file cannot be read after row %(row)s: a quote is probably not closed, "
-                        "so the rest of the file reads as one value. Check the quotes in the rows after it."
-                    ),
-                    row=row_number,
-                ) from None
-            row_number += 1
-            yield row_number, cells
+        try:
+            for row_number, cells in enumerate(reader, start=1):
+                yield row_number, cells
+        except csv.Error:
+            # The csv module's field size limit (128 KB) is hit when a quote that is
+            # never closed makes the rest of the file one value.
+            raise FileRefused(
+                "malformed_csv",
+                _(
+                    "The CSV file cannot be read after row %(row)s: a quote is probably not closed, "
+                    "so the rest of the file reads as one value. Check the quotes in the rows after it."
+                ),
+                row=row_number,
+            ) from None
 
     return records(), stream
 

@@ -22,7 +22,9 @@ from .errors import CellError
 # ("8[1-35-9]\d{7,10}"); no fixed-line, toll-free or premium pattern starts with 8[1-35-9].
 # An optional 0 (trunk prefix), 62 or +62 (country code) may precede it; a bare national
 # number is a number cell that lost its leading zero.
-_FAST = re.compile(r"(?:\+?62|0)?(8[1-35-9]\d{7,10})")
+# Digits are ASCII only: phonenumbers reads other scripts' digits ("٠٨١٢...") as their ASCII
+# values, which the pattern's group would copy as they are.
+_FAST = re.compile(r"(?:\+?62|0)?(8[1-35-9][0-9]{7,10})")
 
 # What may appear in a phone number besides digits; letters are refused rather than
 # read as a vanity number, which phonenumbers would otherwise do.
@@ -41,6 +43,13 @@ _EXAMPLE = "081234567890"
 
 def normalise_phone(value: object) -> str:
     """Return the Indonesian mobile number in ``value`` as E.164, or raise ``CellError``."""
+    if type(value) is str and len(value) <= _MAX_TEXT:
+        # Nearly every cell is written one of these ways: digits with an optional 0, 62 or +62
+        # in front, perhaps spaced or hyphenated. Then the cell is its own clean text and the
+        # pattern alone answers, before any other work.
+        match = _FAST.fullmatch(value) or _FAST.fullmatch(value.replace(" ", "").replace("-", ""))
+        if match is not None:
+            return "+62" + match.group(1)
     text = _phone_text(value)
     fast = _fast_path(text)
     if fast is not None:

@@ -61,7 +61,9 @@ class UploadRows:
         max_rows = self._max_rows
         for row_number, cells in self._rows:
             # Empty rows (Excel keeps formatted ones, CSV exports end with ",,,,") carry no bill.
-            if not any(cell != "" and cell is not None for cell in cells):
+            # A row with a truthy cell has a value; only one without (all "", None, 0 or
+            # False) needs a look at each cell.
+            if not any(cells) and not any(cell != "" and cell is not None for cell in cells):
                 continue
             count += 1
             if count > max_rows:

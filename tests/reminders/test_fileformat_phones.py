@@ -5,7 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reminders.fileformat import CellError, normalise_phone
-from reminders.fileformat.phones import _fast_path, _normalise_with_phonenumbers
+from reminders.fileformat.phones import _fast_path, _normalise_with_phonenumbers, _phone_text
 
 
 @pytest.mark.parametrize(
@@ -111,6 +111,8 @@ _writings = st.one_of(
 @example("0800123456789")
 @example("0804123456789")
 @example("0809123456789")
+@example("0812345678\u0669")  # an Arabic-Indic digit: phonenumbers reads it as 9
+@example("\u0660\u0668\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668")
 def test_the_fast_path_gives_phonenumbers_answer_wherever_it_answers(text):
     fast = _fast_path(text)
     if fast is None:
@@ -131,3 +133,55 @@ def test_every_indonesian_mobile_number_round_trips_through_its_writings(nationa
     ):
         assert normalise_phone(written) == expected
     assert normalise_phone(int(national)) == expected
+
+
+# --- normalise_phone against the reference path alone ---------------------------------------
+
+
+def answer(normalise, value):
+    """The E.164 number, or the refusal as (code, params): what a user would be told."""
+    try:
+        return normalise(value)
+    except CellError as refusal:
+        return refusal.code, refusal.params
+
+
+def by_phonenumbers(value):
+    """The reference: the cell read as text, then phonenumbers decides, no pattern in the way."""
+    return _normalise_with_phonenumbers(_phone_text(value))
+
+
+_odd_writings = st.one_of(
+    _writings,
+    # What else a cell may hold: quotes, dots, letters, other scripts' digits, tabs.
+    st.text("0123456789+62 -().'/eE\t\u0660\u0668\u0669\uff10", max_size=45),
+    st.builds(lambda lead, national, tail: lead + national + tail,
+              st.sampled_from(["", " ", "'", "+", "0", "62", "+62", "+62 ", "620", "+620", "00"]),
+              st.from_regex(r"8[0-9]{4,13}", fullmatch=True),
+              st.sampled_from(["", " ", ".0", "\t", "-", "x"])),
+)
+
+
+@settings(max_examples=1000)
+@given(_odd_writings)
+@example("0812345678\u0669")
+@example("0812" + " " * 30 + "34567890")  # over 40 characters with its spaces: refused as too long
+@example("'081234567890")
+@example("+62 812-3456-7890 ")
+def test_normalise_phone_answers_as_phonenumbers_does_for_every_text(text):
+    assert answer(normalise_phone, text) == answer(by_phonenumbers, text)
+
+
+def test_normalise_phone_answers_as_phonenumbers_does_for_every_prefix_and_length():
+    """Every length from 2 digits to 15 under each 3-digit prefix of 8 (where the patterns
+    answer; below any other first digit they never do), in each writing."""
+    compared = 0
+    for prefix in range(800, 900):
+        for length in range(2, 16):
+            for fill in "05":
+                national = (f"{prefix:03d}" + fill * length)[:length]
+                for written in (national, "0" + national, "62" + national, "+62" + national,
+                                f"+62 {national[:3]}-{national[3:]}", f"0{national[:3]} {national[3:]}"):
+                    assert answer(normalise_phone, written) == answer(by_phonenumbers, written), written
+                    compared += 1
+    assert compared == 100 * 14 * 2 * 6

@@ -4,8 +4,11 @@ from decimal import Decimal
 import pytest
 from django.utils.functional import Promise
 from django.utils.translation import override
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from reminders.fileformat import BadCell, FileRefused, match_headers, validate_row
+from reminders.fileformat import BadCell, FileRefused, RowChecker, match_headers, validate_row
+from reminders.fileformat import rows as rows_module
 from reminders.fileformat.dates import WIB
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=WIB)
@@ -241,3 +244,96 @@ def test_a_mapping_of_column_names_is_validated_like_a_row():
         biller_code="70001",
     )
     assert {error.code for error in errors} == {"required", "amount_not_positive"}
+
+
+# --- RowChecker: validate_row for a whole file ---------------------------------------------
+
+
+# Each column's writings from FILE_FORMAT.md, good and bad, as CSV text and as workbook cells.
+WRITINGS = {
+    "bill_key": ["INV-001", " INV-001 ", "'INV-001", "INV_001", "A" * 21, "", "  ", 1234567890.0, 12.5, True, None,
+                 BadCell("#N/A", "error")],
+    "payer_phone": ["081234567890", "+62 812-3456-7890", "6281234567890", "(0812) 3456 7890", "'081234567890",
+                    "81234567890", "81234567890.0", "8.1234567890E+10", "8.12346E+10", "0212345678", "+6591234567",
+                    "0812 3456 7890 ", "08123456789\u0660", "", " ", 81234567890.0, 81234567890, None],
+    "payer_name": ["Budi", "  Budi Santoso ", "'Budi", "x" * 100, "x" * 101, "Budi\tSantoso", "Budi\x01", "", "   ",
+                   1500.0, None, True],
+    "amount": ["150000", "150000.50", "150000,50", "Rp 150.000", "Rp. 150.000,-", "150.000", "150,000", "1.500.000,50",
+               "IDR 150000", "0", "-5", "150000.505", "999999999999.99", "1000000000000", "abc", "", " ", 150000.0,
+               0.30000000000000004, Decimal("150000.50"), 0, True, None],
+    "description": ["Air", "  Air 11/2026 ", "Baris\npertama", "x" * 140, "x" * 141, "bell\x07", "", " ", 12, None],
+    "start_date": ["01/01/2027", "1-1-2027", "2027-01-01", "01/01/2027 13.30", "2027-01-01T08:00:00+07:00",
+                   "31/01/2027 23:59:59", "31/02/2027", "01/13/2027", "46388", "abc", "", " ", dt.date(2027, 1, 1),
+                   dt.datetime(2027, 1, 1, 8, 0), 46388, 46388.5, None],
+    "end_date": ["31/01/2027", "31-01-2027", "2027-01-31", "31/01/2027 23.00", "2027-01-31T23:00:00Z", "30/11/2026",
+                 "01/04/2027", "02/04/2027", "01/06/2027", "31/12/2026", "46418", "", dt.date(2027, 1, 31), 46418.0, None],
+    "partner_reference_no": ["REF-1", "INV/2026/11#7", " REF-1 ", "'REF-1", "R" * 64, "R" * 65, "REF\t1", "REF\r1",
+                             "", "  ", 1234567890.0, None],
+    "biller_code": ["70001", " 70001 ", "'70001", "70002", "'", "", "  ", 70001.0, 70001, None],
+}
+HEADERS = [
+    HEADER,
+    HEADER[:-1],  # most files leave the biller code out
+    ["bill_key", "payer_phone", "amount", "start_date", "end_date"],
+    ["end_date", "Nominal", "nomor_tagihan", "no_hp", "tanggal_mulai", "keterangan", "kode_biller"],
+]
+
+
+def located(errors):
+    return [(error.row, error.column, error.value, error.code, error.message, error.params) for error in errors]
+
+
+def answers_agree(header, rows):
+    """One RowChecker over all ``rows`` answers each as validate_row does."""
+    header_map = match_headers(header)
+    checker = RowChecker(header_map, now=NOW, biller_code="70001")
+    for row_number, cells in enumerate(rows, start=2):
+        values, errors = checker.check(cells, row_number)
+        clean, expected = validate_row(cells, header_map, row_number=row_number, now=NOW, biller_code="70001")
+        assert located(errors) == located(expected), cells
+        if clean is None:
+            assert values is None, cells
+        else:
+            assert values == (clean.bill_key, clean.payer_phone, clean.payer_name, clean.amount, clean.description,
+                              clean.start_at, clean.end_at, clean.partner_reference_no), cells
+
+
+@st.composite
+def files(draw):
+    header = draw(st.sampled_from(HEADERS))
+    names = match_headers(header).positions
+    by_index = {index: name for name, index in names.items()}
+    rows = []
+    for _row in range(draw(st.integers(1, 6))):
+        cells = [draw(st.sampled_from(WRITINGS[by_index[index]])) for index in range(len(header))]
+        # Rows cut short, or with cells past the header (empty or not).
+        cells = cells[: draw(st.integers(len(cells) - 2, len(cells)))]
+        cells += draw(st.lists(st.sampled_from(["", "", " ", None, "stray"]), max_size=2))
+        rows.append(cells)
+    return header, rows
+
+
+@settings(max_examples=800, deadline=None)
+@given(files())
+@example((HEADER, [GOOD, GOOD, with_cell("amount", "abc"), GOOD]))
+@example((HEADER[:-1], [GOOD[:-1], [*GOOD[:-1], "stray"], GOOD[:5]]))
+def test_the_row_checker_answers_every_row_as_validate_row_does(file):
+    header, rows = file
+    answers_agree(header, rows)
+
+
+def test_the_row_checker_answers_as_validate_row_for_each_writing_of_each_column():
+    rows = [with_cell(column, value) for column, values in WRITINGS.items() for value in values]
+    answers_agree(HEADER, rows + rows)  # the second time, from what the checker remembers
+
+
+def test_the_row_checker_remembers_a_bounded_number_of_short_texts(monkeypatch):
+    monkeypatch.setattr(rows_module, "MEMO_SIZE", 3)
+    checker = RowChecker(match_headers(HEADER), now=NOW, biller_code="70001")
+    for name in ["Ani", "Budi", "Citra", "Dewi", "Eko", "x" * 99 + " " * 150]:
+        values, errors = checker.check(with_cell("payer_name", name), 2)
+        assert errors == [] and values[2] == name.strip()
+    assert list(checker._names) == ["Ani", "Budi", "Citra"]
+    checker = RowChecker(match_headers(HEADER), now=NOW, biller_code="70001")
+    checker.check(with_cell("payer_name", "x" * 99 + " " * 150), 2)
+    assert not checker._names  # too long to keep
