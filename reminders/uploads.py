@@ -1,13 +1,14 @@
 """Bill files: receive one, read and check it in the background, then submit its valid rows as bills.
 
-The rows are read by ``reminders.fileformat`` (shared/FILE_FORMAT.md) and checked by the
-same ``validate_row`` as the API and the single-entry form. Valid rows wait, clean, in a
-staging table (``UploadRow``); every problem is one ``UploadError`` (row, column, value,
-reason). Problems between rows (a bill key twice in the file) or with the database (a
-bill key that already has an active reminder) are found at the end with a few set-based
-statements, never row by row. Submitting turns the staged rows into bills with one
-INSERT ... SELECT, one quota reservation of N units (reference ``upload:<id>``) and one
-audit line; the bills then live their own lives (``bill_transition``, ``bill:<id>``).
+The rows are read by ``reminders.fileformat`` (shared/FILE_FORMAT.md) and checked by its
+``RowChecker``, which answers as the ``validate_row`` of the API and the single-entry form
+does. Valid rows wait, clean, in a staging table (``UploadRow``); every problem is one
+``UploadError`` (row, column, value, reason). Problems between rows (a bill key twice in
+the file) or with the database (a bill key that already has an active reminder) are found
+at the end with a few set-based statements, never row by row. Submitting turns the
+staged rows into bills with one INSERT ... SELECT, one quota reservation of N units
+(reference ``upload:<id>``) and one audit line; the bills then live their own lives
+(``bill_transition``, ``bill:<id>``).
 
 Reasons are stored as their English source text with their parameters and translated when
 shown, so the report reads in the language of whoever opens it.
@@ -39,7 +40,7 @@ from kopra.audit import audit_record
 from kopra.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
 from quota.selectors import quota_available
 from quota.services import quota_release, quota_reserve
-from reminders.fileformat import CellError, FileRefused, check_filename, open_upload, validate_row
+from reminders.fileformat import CellError, FileRefused, RowChecker, check_filename, open_upload
 from reminders.fileformat.error_file import error_file_rows, row_error_text
 from reminders.fileformat.readers import UploadRows
 from reminders.models import Bill, BillEvent, BillSource, BillStatus, Upload, UploadError, UploadRow, translated
@@ -53,6 +54,7 @@ SAME_FILE_WINDOW = timedelta(days=30)
 # vanish, small enough that memory stays flat whatever the file size.
 BATCH_ROWS = 10_000
 MAX_VALUE = 200
+MOMENT_TEXTS = 4096
 MAX_COLUMN = 100
 
 # Problems found between rows or against the database, marked on the staged row.
@@ -282,25 +284,22 @@ def _estimated_rows(path: Path, file_format: str) -> int | None:
 
 def _stage_rows(upload: Upload, rows: UploadRows, *, biller_code: str) -> tuple[int, int]:
     """Validates and stages every row; returns (rows read, invalid rows)."""
-    header_map = rows.header_map
-    now = timezone.now()
+    check = RowChecker(rows.header_map, now=timezone.now(), biller_code=biller_code).check
     upload_id = upload.pk
     valid: list[tuple] = []
     errors: list[tuple] = []
     read = invalid = 0
     writer = _StagingWriter(upload_id, lease=upload.lease_token)
+    moment = writer.moment
     # Reasons are kept as their English source text: rendered with no language active.
     with translation.override(None):
         for row_number, cells in rows:
-            values, problems = validate_row(cells, header_map, row_number=row_number, now=now,
-                                            biller_code=biller_code)
+            values, problems = check(cells, row_number)
             read += 1
             if values is not None:
-                valid.append((
-                    upload_id, row_number, values.bill_key, values.payer_phone, values.payer_name, values.amount,
-                    values.description, values.start_at, values.end_at, values.partner_reference_no or None,
-                    "", None,
-                ))
+                bill_key, payer_phone, payer_name, amount, description, start_at, end_at, reference = values
+                valid.append((upload_id, row_number, bill_key, payer_phone, payer_name, amount, description,
+                              moment(start_at), moment(end_at), reference or None, "", None))
             else:
                 invalid += 1
                 for problem in problems:
@@ -336,6 +335,10 @@ class _StagingWriter:
         self.upload_id = upload_id
         self.lease = lease
         self.copy = connection.vendor == "postgresql"
+        # The start and end of a row as the writer passes them. COPY gets text: psycopg's
+        # adaptation of an aware datetime costs more than checking the whole row, and a
+        # file has only a few distinct dates, each written out once.
+        self.moment = _MomentTexts().__getitem__ if self.copy else _as_is
 
     def flush(self, valid: list[tuple], errors: list[tuple], read: int) -> None:
         with transaction.atomic():
@@ -363,6 +366,23 @@ class _StagingWriter:
                         record[index] = adapt(record[index])
             placeholders = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", records)
+
+
+class _MomentTexts(dict):
+    """Aware datetimes to their ISO 8601 text, which PostgreSQL reads as the same instant.
+
+    At most MOMENT_TEXTS are kept: a file whose every row has its own time stays small.
+    """
+
+    def __missing__(self, moment):
+        text = moment.isoformat()
+        if len(self) < MOMENT_TEXTS:
+            self[moment] = text
+        return text
+
+
+def _as_is(value):
+    return value
 
 
 def _adapter(field):
