@@ -346,9 +346,9 @@ _MAX_PIECE = 16 * 1024**2
 # Text as written between tags: no markup, no carriage return (expat turns it into a line
 # feed), nothing XML forbids, and no ">" so that it never holds "]]>".
 _WRITTEN = r"[^<>\x00-\x08\x0b-\x1f\ufffe\uffff]*"
-_ATTRIBUTES = r'(?: [\w:]+="[^"<&\x00-\x1f]*")*'
+_ATTRIBUTES = r'(?: [\w:]+="[^"<&\x00-\x1f\ufffe\uffff]*")*'
 # Split on cells and row tags, a piece leaves only the text between them, which must be
-# layout (spaces, line feeds) for the piece to be read here. Splitting makes no tuple per
+# layout (spaces, line ends) for the piece to be read here. Splitting makes no tuple per
 # cell for the garbage collector to walk, as findall would.
 _PIECE = re.compile(
     # A cell: column letters, its other attributes, formula tag, value or inline text.
@@ -360,7 +360,8 @@ _PIECE = re.compile(
 _GROUPS = _PIECE.groups
 # One attribute in any of XML's writings (whitespace, either quote).
 _ATTRIBUTE = re.compile(
-    r"""[ \t\r\n]+([\w:.-]+)[ \t\r\n]*=[ \t\r\n]*(?:"([^"<&\x00-\x1f]*)"|'([^'<&\x00-\x1f]*)')"""
+    r"""[ \t\r\n]+([\w:.-]+)[ \t\r\n]*=[ \t\r\n]*"""
+    r"""(?:"([^"<&\x00-\x1f\ufffe\uffff]*)"|'([^'<&\x00-\x1f\ufffe\uffff]*)')"""
 )
 _ATTRIBUTE_NAME = re.compile(r' ([\w:]+)="')
 _REFERENCE = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));|&")
@@ -413,12 +414,12 @@ class _PieceReader:
             _READ_INLINE, _READ_NUMBER, _READ_SHARED, _READ_DATE, _READ_DURATION
         )
         parts = _PIECE.split(text)
-        if parts[-1].strip(" \t\n"):
+        if parts[-1].strip(" \t\r\n"):
             raise _Unrecognised  # text after the last row end (none: pieces end with one)
         # Each match gives the text before it, then its groups.
         fields = iter(parts)
         for between, column, attributes, formula, value, inline, tag in zip(*[fields] * (_GROUPS + 1)):
-            if between and between.strip(" \t\n"):
+            if between and between.strip(" \t\r\n"):
                 raise _Unrecognised  # another tag, or text that is not layout
             if column:
                 if cells is None:

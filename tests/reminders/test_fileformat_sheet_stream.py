@@ -201,6 +201,7 @@ ODD_ROWS = {
         '<c r="B1" t="inlineStr"><is><t>]]></t></is></c></row>'
     ),
     "a repeated attribute": '<row r="1"><c r="A1" t="s" t="n"><v>1</v></c></row>',
+    "a noncharacter in an attribute": '<row r="1" x="\ufffe"><c r="A1" cm="\uffff"><v>1</v></c></row>',
     "a repeated row attribute": '<row r="1" ht="15" ht="16"><c r="A1"><v>1</v></c></row>',
     "an unclosed cell": '<row r="1"><c r="A1"><v>1</v></row>',
     "an entity in a formula": (
