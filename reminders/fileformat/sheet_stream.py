@@ -103,8 +103,49 @@ def _parser(*, namespaces: bool = True) -> expat.XMLParserType:
     return parser
 
 
-def read_shared_strings(chunks: Iterator[bytes]) -> list[str]:
-    """The shared strings table: the text of each <si>, phonetic runs left out."""
+def read_shared_strings(chunks: Iterable[bytes]) -> list[str]:
+    """The shared strings table: the text of each <si>, phonetic runs left out.
+
+    Items written as ``<si><t>text</t></si>`` (as Excel and LibreOffice write most) are
+    taken a piece at a time with one regular expression; a piece holding anything else
+    (rich text runs, phonetic runs, comments...) is read by expat, as a whole table
+    whose strings are always those ``expat_shared_strings`` gives.
+    """
+    chunks = iter(chunks)
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if _SHARED_ITEM_START in head or len(head) > _MAX_PIECE:
+            break
+    start = head.find(_SHARED_ITEM_START)
+    opening = head[:start]
+    if start < 0 or not _plain_opening(opening, root="sst"):
+        return expat_shared_strings(chain([head], chunks))
+    strings: list[str] = []
+    carry = b""
+    for chunk in chain([head[start:]], chunks):
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"</si>") + len(b"</si>")
+        if cut < len(b"</si>"):
+            if len(data) > _MAX_PIECE:
+                return strings + expat_shared_strings(chain([opening, data], chunks))
+            carry = data
+            continue
+        piece, carry = data[:cut], data[cut:]
+        found = _shared_items(piece)
+        if found is None:
+            try:
+                found = expat_shared_strings([opening, piece, b"</sst>"])
+            except FileRefused:
+                # Not complete by itself: expat reads the rest of the table.
+                return strings + expat_shared_strings(chain([opening, piece, carry], chunks))
+        strings.extend(found)
+    # The end of the table; expat also checks that it is complete.
+    return strings + expat_shared_strings([opening, carry])
+
+
+def expat_shared_strings(chunks: Iterable[bytes]) -> list[str]:
+    """The shared strings table read by expat: any XML."""
     strings: list[str] = []
     parts: list[str] = []
     collecting = False
@@ -358,6 +399,8 @@ _PIECE = re.compile(
     rf'|<(row r="[0-9]+"{_ATTRIBUTES} ?/?>|/row>)'
 )
 _GROUPS = _PIECE.groups
+_SHARED_ITEM_START = b"<si>"
+_PLAIN_ITEM = re.compile(rf'<si><t(?: xml:space="preserve")?>({_WRITTEN})</t></si>')
 # One attribute in any of XML's writings (whitespace, either quote).
 _ATTRIBUTE = re.compile(
     r"""[ \t\r\n]+([\w:.-]+)[ \t\r\n]*=[ \t\r\n]*"""
@@ -590,8 +633,31 @@ def _referenced_character(match: re.Match[str]) -> str:
     return chr(code)
 
 
-def _plain_opening(opening: bytes) -> bool:
-    """Whether the sheet up to its <sheetData> is UTF-8, unprefixed, with <sheetData> a real tag."""
+def _shared_items(piece: bytes) -> list[str] | None:
+    """The strings of a piece of whole ``<si>`` items, or None if it holds other shapes."""
+    try:
+        text = piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    parts = _PLAIN_ITEM.split(text)
+    # Between the items only layout.
+    if any(between.strip(" \t\r\n") for between in parts[0::2] if between):
+        return None
+    strings = parts[1::2]
+    if "&" in text:
+        try:
+            _check_references(text)
+            strings = [_unescape(string) if "&" in string else string for string in strings]
+        except _Unrecognised:
+            return None
+    return strings
+
+
+def _plain_opening(opening: bytes, *, root: str = "worksheet") -> bool:
+    """Whether the part before its items is UTF-8 with an unprefixed ``root`` element.
+
+    For a sheet (root "worksheet") it must end with a real <sheetData> tag: the rows come next.
+    """
     state = {"depth": 0, "encoding": None, "sheet_data_at": -1, "root": None}
     parser = _parser(namespaces=False)
 
@@ -615,12 +681,13 @@ def _plain_opening(opening: bytes) -> bool:
         parser.Parse(opening, False)
     except expat.ExpatError:
         return False
-    return (
-        state["root"] in (("worksheet", _MAIN), ("worksheet", _STRICT))
-        and (state["encoding"] is None or state["encoding"].lower() == "utf-8")
-        and state["depth"] == 2
-        and state["sheet_data_at"] == len(opening) - len(_SHEET_DATA)
+    plain = state["root"] in ((root, _MAIN), (root, _STRICT)) and (
+        state["encoding"] is None or state["encoding"].lower() == "utf-8"
     )
+    if root != "worksheet":
+        # Anything else before the first item (a comment...) is text the items' check refuses.
+        return plain and state["depth"] == 1
+    return plain and state["depth"] == 2 and state["sheet_data_at"] == len(opening) - len(_SHEET_DATA)
 
 
 def _expat_piece(
@@ -679,7 +746,7 @@ def _cell_value(
     return value or ""  # "d": an ISO 8601 date as text
 
 
-def _feed(parser: expat.XMLParserType, chunks: Iterator[bytes]) -> None:
+def _feed(parser: expat.XMLParserType, chunks: Iterable[bytes]) -> None:
     try:
         for chunk in chunks:
             parser.Parse(chunk, False)

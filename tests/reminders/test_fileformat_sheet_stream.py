@@ -278,3 +278,75 @@ def test_a_big_generated_sheet_mixing_shapes_reads_as_expat_reads_it():
     expected = outcome(sheet_stream.expat_rows, xml, 10**9)
     for size in (1000, 4096, 65536, 10**9):
         assert outcome(sheet_stream.stream_rows, xml, size) == expected
+
+
+# --- shared strings ---------------------------------------------------------------------
+
+
+def strings_outcome(reader, xml: bytes, chunk_size: int):
+    chunks = (xml[start : start + chunk_size] for start in range(0, len(xml), chunk_size))
+    try:
+        return reader(chunks)
+    except FileRefused as refused:
+        return refused.code
+
+
+def assert_same_strings_as_expat(xml: bytes) -> list:
+    expected = strings_outcome(sheet_stream.expat_shared_strings, xml, 10**9)
+    for size in CHUNK_SIZES:
+        assert strings_outcome(sheet_stream.read_shared_strings, xml, size) == expected, f"chunks of {size} bytes"
+    return expected
+
+
+def table(items: str, *, root=f'<sst xmlns="{MAIN}" count="9" uniqueCount="9">') -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{root}{items}</sst>'.encode()
+
+
+ODD_ITEMS = {
+    "plain, preserved spaces and empty": '<si><t>bill_key</t></si><si><t xml:space="preserve"> Budi </t></si><si><t></t></si>',
+    "entities and character references": "<si><t>A &amp; B &lt;C&gt; &quot;&apos; &#233;&#x1F600;&#13;</t></si>",
+    "rich text and phonetic runs": (
+        '<si><r><rPr><b/></rPr><t>Bu</t></r><r><t xml:space="preserve">di </t></r><rPh sb="0" eb="1"><t>ブ</t></rPh>'
+        '<phoneticPr fontId="1"/></si><si><t>after</t></si>'
+    ),
+    "an empty t tag": "<si><t/></si><si><t>x</t></si>",
+    "layout, comments and CDATA": (
+        '\n<si><t>a</t></si>\n  <!-- <si><t>no</t></si> --><si><t><![CDATA[<b> & </si>]]></t></si><?pi </si>?>'
+        "<si><t>c</t></si>"
+    ),
+    "carriage returns and line feeds": "<si><t>a\r\nb\rc\nd</t></si>",
+    "an undeclared entity": "<si><t>&nbsp;</t></si>",
+    "a reference to a character XML forbids": "<si><t>&#0;</t></si>",
+    "an unclosed item": "<si><t>a</t><si><t>b</t></si>",
+}
+
+
+@pytest.mark.parametrize("name", ODD_ITEMS)
+def test_shared_strings_read_as_expat_reads_them(name):
+    assert_same_strings_as_expat(table(ODD_ITEMS[name]))
+
+
+@pytest.mark.parametrize(
+    "root", [f'<x:sst xmlns:x="{MAIN}">', '<sst xmlns="urn:not-a-table">', f'<!-- <si> --><sst xmlns="{MAIN}">']
+)
+def test_unusual_shared_strings_openings_read_as_expat_reads_them(root):
+    items = "<si><t>a</t></si><si><t>b</t></si>"
+    if root.startswith("<x:"):
+        xml = table(items.replace("<", "<x:").replace("<x:/", "</x:"), root=root).replace(b"</sst>", b"</x:sst>")
+    else:
+        xml = table(items, root=root)
+    assert_same_strings_as_expat(xml)
+
+
+def test_a_big_shared_strings_table_reads_as_expat_reads_it():
+    items = "".join(
+        f"<si><t>INV-{number} &amp; co</t></si>" if number % 700 else ODD_ITEMS["rich text and phonetic runs"]
+        for number in range(5000)
+    )
+    xml = table(items)
+    expected = strings_outcome(sheet_stream.expat_shared_strings, xml, 10**9)
+    assert len(expected) > 5000
+    assert sheet_stream._shared_items(b"<si><t>INV-1 &amp; co</t></si>\n<si><t/></si>") is None
+    assert sheet_stream._shared_items(b"<si><t>INV-1 &amp; co</t></si>\n<si><t></t></si>") == ["INV-1 & co", ""]
+    for size in (1000, 4096, 65536, 10**9):
+        assert strings_outcome(sheet_stream.read_shared_strings, xml, size) == expected
