@@ -412,8 +412,9 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
             _clear_staging(upload)
             return upload
         if connection.vendor == "postgresql":
-            # Finding repeats sorts the whole upload (a million keys is ~40 MB): in memory, not on disk.
-            _execute("SET LOCAL work_mem = '64MB'", [])
+            # Finding repeats sorts the whole upload (a million keys take about 100 MB): in
+            # memory, not on disk.
+            _execute("SET LOCAL work_mem = '256MB'", [])
         _flag_repeats(upload, "bill_key", REPEATED_KEY)
         _flag_repeats(upload, "partner_reference_no", REPEATED_REFERENCE)
         _flag_taken(upload, registration)
@@ -518,14 +519,17 @@ def _flag_repeats(upload: Upload, field: str, problem: str) -> int:
     first_col, id_col = _col(UploadRow, "first_row"), _col(UploadRow, "id")
     # One sort of the upload's rows finds the repeats; the update then touches only those,
     # by primary key. (Joining on the value instead lets the planner, with no statistics
-    # yet on rows just copied in, scan the whole upload once per repeated value.)
+    # yet on rows just copied in, scan the whole upload once per repeated value.) Byte
+    # order groups equal values as well as the database's language collation does, and
+    # PostgreSQL sorts by it several times faster.
+    in_byte_order = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     return _execute(
         f"""
         UPDATE {rows} SET {problem_col} = %s, {first_col} = repeated.first_row
         FROM (
             SELECT id, first_row FROM (
                 SELECT {id_col} AS id, {row_col} AS row_number,
-                       MIN({row_col}) OVER (PARTITION BY {column}) AS first_row
+                       MIN({row_col}) OVER (PARTITION BY {column}{in_byte_order}) AS first_row
                 FROM {rows} WHERE {upload_col} = %s AND {problem_col} = '' AND {column} IS NOT NULL
             ) AS ranked
             WHERE row_number > first_row
@@ -600,22 +604,34 @@ def _record_flagged(upload: Upload, problems: tuple[str, ...]) -> None:
     }
     error_columns = ", ".join(_col(UploadError, f) for f in
                               ("upload", "row_number", "column", "value", "code", "message", "params"))
-    for problem in problems:
-        header, value_sql, params_sql = shapes[problem]
-        _execute(
-            f"""
-            INSERT INTO {errors} ({error_columns})
-            SELECT %s, {row('row_number')}, %s, {value_sql}, %s, %s, {params_sql}
-            FROM {rows} AS staged
-            WHERE {row('upload')} = %s AND {row('problem')} = %s AND NOT EXISTS (
-                SELECT 1 FROM {errors} AS reported
-                WHERE reported.{_col(UploadError, 'upload')} = %s
-                  AND reported.{_col(UploadError, 'row_number')} = {row('row_number')}
-                  AND reported.{_col(UploadError, 'code')} = %s
-            )
-            """,
-            [upload.pk, header[:MAX_COLUMN], problem, MESSAGES[problem], upload.pk, problem, upload.pk, problem],
+    # One statement for every problem: the upload's rows are read once, not once per problem.
+    def case(branch) -> tuple[str, list]:
+        """CASE on the row's problem; ``branch(problem)`` gives that problem's SQL and parameters."""
+        whens, params = [], []
+        for problem in problems:
+            sql, values = branch(problem)
+            whens.append(f"WHEN %s THEN {sql}")
+            params += [problem, *values]
+        return f"CASE {row('problem')} {' '.join(whens)} END", params
+
+    column_sql, column_params = case(lambda problem: ("%s", [shapes[problem][0][:MAX_COLUMN]]))
+    value_sql, value_params = case(lambda problem: (shapes[problem][1], []))
+    message_sql, message_params = case(lambda problem: ("%s", [MESSAGES[problem]]))
+    params_sql, params_params = case(lambda problem: (shapes[problem][2], []))
+    _execute(
+        f"""
+        INSERT INTO {errors} ({error_columns})
+        SELECT %s, {row('row_number')}, {column_sql}, {value_sql}, {row('problem')}, {message_sql}, {params_sql}
+        FROM {rows} AS staged
+        WHERE {row('upload')} = %s AND {row('problem')} IN ({", ".join(["%s"] * len(problems))}) AND NOT EXISTS (
+            SELECT 1 FROM {errors} AS reported
+            WHERE reported.{_col(UploadError, 'upload')} = %s
+              AND reported.{_col(UploadError, 'row_number')} = {row('row_number')}
+              AND reported.{_col(UploadError, 'code')} = {row('problem')}
         )
+        """,
+        [upload.pk, *column_params, *value_params, *message_params, *params_params, upload.pk, *problems, upload.pk],
+    )
 
 
 def _problem_counts(upload: Upload) -> dict[str, int]:

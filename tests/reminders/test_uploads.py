@@ -231,6 +231,25 @@ def test_a_bill_key_with_an_active_reminder_is_counted_and_skipped(receive, subm
     assert Bill.objects.filter(upload=upload).count() == 1
 
 
+def test_every_problem_between_rows_or_with_the_database_is_reported_with_its_own_reason(receive, registration):
+    _active_bill(registration, "K9")
+    _active_bill(registration, "OLD", reference="R9")
+    upload = receive("bills.csv", csv_file(row("K1", reference="R1"), row("K1", reference="R2"),
+                                           row("K2", reference="R1"), row("K9", reference="R3"),
+                                           row("K3", reference="R9"), row("K4")))
+    reported = [(e.row_number, e.column, e.value, e.code, e.params, e.message) for e in uploads.upload_errors(upload)]
+    assert [line[:5] for line in reported] == [
+        (3, "bill_key", "K1", "duplicate_in_file", {"key": "K1", "first": 2}),
+        (4, "partner_reference_no", "R1", "duplicate_reference_in_file", {"reference": "R1", "first": 2}),
+        (5, "bill_key", "K9", "active_reminder", {"key": "K9"}),
+        (6, "partner_reference_no", "R9", "reference_used", {"reference": "R9"}),
+    ]
+    assert [line[5] for line in reported] == [
+        uploads.MESSAGES[code] for code in ("duplicate_in_file", "duplicate_reference_in_file", "active_reminder",
+                                            "reference_used")]
+    assert (upload.valid_rows, upload.invalid_rows, upload.duplicate_rows, upload.active_conflicts) == (2, 1, 2, 1)
+
+
 def test_a_reference_already_used_by_the_company_is_an_invalid_row(receive, registration):
     _active_bill(registration, "OLD", reference="R1")
     upload = receive("bills.csv", csv_file(row("K1", reference="R1"), row("K2")))
