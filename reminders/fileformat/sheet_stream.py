@@ -456,14 +456,14 @@ class _PieceReader:
         inline_text, number, shared, date, duration = (
             _READ_INLINE, _READ_NUMBER, _READ_SHARED, _READ_DATE, _READ_DURATION
         )
+        # Each match gives the text before it, then its groups; the text after the last
+        # match comes last. Between the matches only layout may be left.
         parts = _PIECE.split(text)
-        if parts[-1].strip(" \t\r\n"):
-            raise _Unrecognised  # text after the last row end (none: pieces end with one)
-        # Each match gives the text before it, then its groups.
+        betweens = parts[:: _GROUPS + 1]
+        if any(betweens) and any(between.strip(" \t\r\n") for between in betweens):
+            raise _Unrecognised  # another tag, or text that is not layout
         fields = iter(parts)
-        for between, column, attributes, formula, value, inline, tag in zip(*[fields] * (_GROUPS + 1)):
-            if between and between.strip(" \t\r\n"):
-                raise _Unrecognised  # another tag, or text that is not layout
+        for _between, column, attributes, formula, value, inline, tag in zip(*[fields] * (_GROUPS + 1)):
             if column:
                 if cells is None:
                     raise _Unrecognised  # a cell outside any row
