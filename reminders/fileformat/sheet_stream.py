@@ -388,9 +388,9 @@ _MAX_PIECE = 16 * 1024**2
 # feed), nothing XML forbids, and no ">" so that it never holds "]]>".
 _WRITTEN = r"[^<>\x00-\x08\x0b-\x1f\ufffe\uffff]*"
 _ATTRIBUTES = r'(?: [\w:]+="[^"<&\x00-\x1f\ufffe\uffff]*")*'
-# Split on cells and row tags, a piece leaves only the text between them, which must be
-# layout (spaces, line ends) for the piece to be read here. Splitting makes no tuple per
-# cell for the garbage collector to walk, as findall would.
+# Splitting a piece on its cells and row tags leaves only the text between them, which
+# must be layout (spaces, line ends) for the piece to be read here. Unlike findall,
+# splitting makes no tuple per cell for the garbage collector to walk.
 _PIECE = re.compile(
     # A cell: column letters, its other attributes, formula tag, value or inline text.
     rf'<c r="([A-Z]{{1,3}})[0-9]+"([^<>/]*)(?:/>|>(?:(<f{_ATTRIBUTES} ?)(?:/>|>{_WRITTEN}</f>))?'
