@@ -250,6 +250,21 @@ def test_every_problem_between_rows_or_with_the_database_is_reported_with_its_ow
     assert (upload.valid_rows, upload.invalid_rows, upload.duplicate_rows, upload.active_conflicts) == (2, 1, 2, 1)
 
 
+def test_rows_that_ended_or_gained_an_active_reminder_since_the_check_are_each_reported_at_submit(
+        receive, submit, registration):
+    upload = receive("bills.csv", csv_file(row("K1", end="02/12/2026"), row("K2"), row("K3")))
+    _active_bill(registration, "K3")
+    with time_machine.travel(dt.datetime(2026, 12, 3, 9, 0, tzinfo=WIB), tick=True):
+        upload = submit(upload)
+    reported = [(e.row_number, e.column, e.value, e.code, e.params, e.message) for e in uploads.upload_errors(upload)]
+    assert reported == [
+        (2, "end_date", "02/12/2026 23:59 WIB", "ended_since_check", {"end": "02/12/2026 23:59 WIB"},
+         uploads.MESSAGES["ended_since_check"]),
+        (4, "bill_key", "K3", "active_reminder", {"key": "K3"}, uploads.MESSAGES["active_reminder"]),
+    ]
+    assert (upload.bills_created, upload.skipped_at_submit) == (1, 2)
+
+
 def test_a_reference_already_used_by_the_company_is_an_invalid_row(receive, registration):
     _active_bill(registration, "OLD", reference="R1")
     upload = receive("bills.csv", csv_file(row("K1", reference="R1"), row("K2")))
