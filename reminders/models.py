@@ -58,11 +58,22 @@ def new_reference_no() -> str:
 
 
 class Bill(TenantModel):
-    """One reminder: a bill shown to one payer in Livin' from ``start_at`` to ``end_at``."""
+    """One reminder: a bill shown to one payer in Livin' from ``start_at`` to ``end_at``.
 
+    An upload inserts a million bills in one statement, and every index below is updated
+    for each of them: each index here is one a query needs (see ``Meta.indexes``). The
+    foreign keys lead no index of their own where a composite index starts with them;
+    ``created_by`` and ``created_at`` have none, as no query looks a bill up by them
+    without the company.
+    """
+
+    company = models.ForeignKey(
+        "billers.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
     reference_no = models.CharField(_("reference no."), max_length=24, unique=True, default=new_reference_no)
     registration = models.ForeignKey(
-        "billers.Registration", on_delete=models.PROTECT, related_name="bills", verbose_name=_("biller code")
+        "billers.Registration", on_delete=models.PROTECT, related_name="bills", verbose_name=_("biller code"),
+        db_index=False,
     )
     bill_key = models.CharField(_("bill key"), max_length=20)
     partner_reference_no = models.CharField(_("partner reference no."), max_length=64, null=True, blank=True)
@@ -89,9 +100,9 @@ class Bill(TenantModel):
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"),
-        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -125,13 +136,15 @@ class Bill(TenantModel):
             models.Index(fields=["company", "payer_phone"], name="bill_list_phone"),
             models.Index(fields=["company", "bill_key"], name="bill_list_key"),
             # Reports and the dashboard count by when bills were shown and paid; partial, so
-            # a freshly inserted (not yet shown, unpaid) bill costs nothing here.
+            # a freshly inserted (not yet shown, unpaid) bill costs nothing here. So is the
+            # scheduler's: a bill enters it when the directory check schedules it.
             models.Index(fields=["company", "displayed_at"], name="bill_shown",
                          condition=Q(displayed_at__isnull=False)),
             models.Index(fields=["company", "paid_at"], name="bill_paid", condition=Q(paid_at__isnull=False)),
-            models.Index(fields=["status", "next_push_at"], name="bill_due_to_push"),
+            models.Index(fields=["next_push_at"], name="bill_scheduled_push",
+                         condition=Q(status=BillStatus.SCHEDULED)),
             models.Index(fields=["status", "end_at"], name="bill_due_to_end"),
-            models.Index(fields=["registration", "bill_key"], name="bill_code_key"),
+            # A bill key's active reminder is found through one_active_reminder_per_bill_key.
         ]
 
     def __str__(self) -> str:
@@ -149,9 +162,11 @@ class BillEvent(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     from_status = models.CharField(_("from status"), max_length=16, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, blank=True)
+    # No index on the actor: no query looks events up by who acted, and an upload writes a
+    # million of them at once.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"),
-        null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
     )
     actor_label = models.CharField(_("actor label"), max_length=150)
     reason = models.TextField(_("reason"), blank=True)

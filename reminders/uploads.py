@@ -696,7 +696,6 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
         except IntegrityError:
             # A bill with one of these keys or references was created after the check above.
             raise Conflict(_("Some bills of this upload were created elsewhere meanwhile; submit it again.")) from None
-        _insert_events(upload, status=status, actor=actor, now=now)
         # Booked last: the reservation locks the code's quota account, and holding that lock
         # through a bulk insert would stall every API bill of the code meanwhile. If quota
         # was spent since the check above, this refuses and the whole submit rolls back.
@@ -721,8 +720,9 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
     return upload
 
 
-def _insert_from_select(model, expressions: dict[str, tuple[str, list]], source: str, source_params: list) -> int:
-    """INSERT INTO model SELECT ...: ``expressions`` gives SQL per field; other fields get their default."""
+def _insert_select(model, expressions: dict[str, tuple[str, list]], source: str,
+                   source_params: list) -> tuple[str, list]:
+    """INSERT INTO model SELECT ..., with its parameters: ``expressions`` is SQL per field, others get their default."""
     columns, selects, params = [], [], []
     for field in model._meta.concrete_fields:
         if field.primary_key:
@@ -737,13 +737,16 @@ def _insert_from_select(model, expressions: dict[str, tuple[str, list]], source:
             params.append(field.get_db_prep_save(field.get_default(), connection))
         else:
             selects.append("NULL")
-    return _execute(
-        f"INSERT INTO {_table(model)} ({', '.join(columns)}) SELECT {', '.join(selects)} {source}",
-        params + source_params,
-    )
+    return (f"INSERT INTO {_table(model)} ({', '.join(columns)}) SELECT {', '.join(selects)} {source}",
+            params + source_params)
 
 
 def _insert_bills(upload: Upload, registration: Registration, *, status: str, actor: User, now) -> int:
+    """The upload's clean rows as bills, each with its first timeline line; returns how many.
+
+    On PostgreSQL one statement writes both: the events are made from the ids the bill
+    insert returns, instead of reading a million new bills back through the upload's index.
+    """
     row = lambda field: f"staged.{_col(UploadRow, field)}"  # noqa: E731
     # The staged row's id makes each reference unique without a lookup: "U" + 11 hex digits
     # never equals the 12 hex digits of new_reference_no().
@@ -756,7 +759,7 @@ def _insert_bills(upload: Upload, registration: Registration, *, status: str, ac
     copied = {field: (row(field), []) for field in (
         "bill_key", "payer_phone", "payer_name", "amount", "description", "start_at", "end_at",
         "partner_reference_no")}
-    return _insert_from_select(
+    bills_sql, bills_params = _insert_select(
         Bill,
         {
             **copied,
@@ -774,14 +777,29 @@ def _insert_bills(upload: Upload, registration: Registration, *, status: str, ac
         f"FROM {_table(UploadRow)} AS staged WHERE {row('upload')} = %s AND {row('problem')} = ''",
         [upload.pk],
     )
+    if connection.vendor == "postgresql":
+        events_sql, events_params = _received_events(upload, status=status, actor=actor, now=now,
+                                                     source="FROM created AS bill", source_params=[])
+        return _execute(f"WITH created AS ({bills_sql} RETURNING {_col(Bill, 'id')}) {events_sql}",
+                        bills_params + events_params)
+    # SQLite: one writer at a time, so the upload's bills in this status are the ones just made.
+    created = _execute(bills_sql, bills_params)
+    _execute(*_received_events(
+        upload, status=status, actor=actor, now=now,
+        source=f"FROM {_table(Bill)} AS bill WHERE bill.{_col(Bill, 'upload')} = %s "
+               f"AND bill.{_col(Bill, 'status')} = %s",
+        source_params=[upload.pk, status],
+    ))
+    return created
 
 
-def _insert_events(upload: Upload, *, status: str, actor: User, now) -> int:
-    bill = lambda field: f"bill.{_col(Bill, field)}"  # noqa: E731
-    return _insert_from_select(
+def _received_events(upload: Upload, *, status: str, actor: User, now, source: str,
+                     source_params: list) -> tuple[str, list]:
+    """INSERT of the "received" event of each bill that ``source`` selects as ``bill``."""
+    return _insert_select(
         BillEvent,
         {
-            "bill": (bill("id"), []),
+            "bill": (f"bill.{_col(Bill, 'id')}", []),
             "at": ("%s", [_db_value(BillEvent, "at", now)]),
             "from_status": ("''", []),
             "to_status": ("%s", [status]),
@@ -789,8 +807,8 @@ def _insert_events(upload: Upload, *, status: str, actor: User, now) -> int:
             "actor_label": ("%s", [str(actor)]),
             "reason": ("%s", [f"Received through {BillSource.UPLOAD.label} (upload #{upload.pk})"]),
         },
-        f"FROM {_table(Bill)} AS bill WHERE {bill('upload')} = %s AND {bill('status')} = %s",
-        [upload.pk, status],
+        source,
+        source_params,
     )
 
 
