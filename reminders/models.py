@@ -330,8 +330,13 @@ class UploadRow(models.Model):
     row of the file, or a bill key / reference already taken in the database.
     """
 
+    # No constraint in the database: PostgreSQL would look the upload up once for every row
+    # copied in, a third of the database's work in staging a million rows. Rows are only
+    # written by the upload's own check, in the transaction that renews its lease (so the
+    # upload exists), and removed with it (on_delete) or by the purge.
     upload = models.ForeignKey(
         Upload, verbose_name=_("upload"), on_delete=models.CASCADE, related_name="+", db_index=False,
+        db_constraint=False,
     )
     row_number = models.PositiveIntegerField(_("row number"))
     bill_key = models.CharField(_("bill key"), max_length=20)

@@ -630,6 +630,16 @@ def test_rows_are_staged_in_batches_with_progress_committed_between_them(receive
     assert UploadRow.objects.filter(upload=upload).count() == 5
 
 
+def test_an_upload_deleted_takes_its_staged_rows_and_problems_with_it(receive):
+    upload = receive("bills.csv", csv_file(row("K1"), row("K2", phone="1")))
+    kept = receive("other.csv", csv_file(row("K3")))
+    assert UploadRow.objects.filter(upload=upload).exists() and UploadError.objects.filter(upload=upload).exists()
+    Upload.objects.filter(pk=upload.pk).delete()
+    assert not UploadRow.objects.filter(upload_id=upload.pk).exists()
+    assert not UploadError.objects.filter(upload_id=upload.pk).exists()
+    assert list(UploadRow.objects.values_list("upload_id", "bill_key")) == [(kept.pk, "K3")]
+
+
 def test_checking_again_an_upload_already_checked_changes_nothing(receive):
     upload = receive("bills.csv", csv_file(row("K1"), row("K1")))
     before = errors_of(upload)
