@@ -31,8 +31,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from billers.approvals import ensure_can_approve
 from billers.models import Registration, Role, User
@@ -657,11 +658,15 @@ def _locked(upload: Upload, *statuses: str, action: str) -> Upload:
 
 def _quota_short(registration: Registration, needed: int, available: int) -> InsufficientQuota:
     available = max(available, 0)
+    missing = needed - available
     return InsufficientQuota(
-        _("Not enough quota for %(code)s: this upload needs %(needed)s pushes and %(available)s are "
-          "available. Top up at least %(missing)s pushes, then submit again.")
-        % {"code": registration.code, "needed": f"{needed:,}", "available": f"{available:,}",
-           "missing": f"{needed - available:,}"},
+        ngettext("Not enough quota for %(code)s (needed: %(needed)s, available: %(available)s): top up at least "
+                 "%(missing)s push before you submit.",
+                 "Not enough quota for %(code)s (needed: %(needed)s, available: %(available)s): top up at least "
+                 "%(missing)s pushes before you submit.", missing)
+        % {"code": registration.code, "needed": number_format(needed, force_grouping=True),
+           "available": number_format(available, force_grouping=True),
+           "missing": number_format(missing, force_grouping=True)},
     )
 
 

@@ -319,8 +319,8 @@ def test_submit_is_refused_while_quota_is_short_and_nothing_is_created(receive, 
     upload = receive("bills.csv", csv_file(row("K1"), row("K2"), row("K3")), to=short)
     with pytest.raises(InsufficientQuota) as refused:
         submit(upload)
-    assert refused.value.message == ("Not enough quota for 70002: this upload needs 3 pushes and 2 are available. "
-                                     "Top up at least 1 pushes, then submit again.")
+    assert refused.value.message == ("Not enough quota for 70002 (needed: 3, available: 2): top up at least 1 push "
+                                     "before you submit.")
     upload.refresh_from_db()
     assert upload.status == Upload.Status.VALIDATED
     assert not Bill.objects.exists()
@@ -446,7 +446,7 @@ def test_a_decision_is_checked_at_once_and_carried_out_by_the_worker(receive, ma
 def test_a_short_quota_is_refused_when_asked_with_the_numbers(receive, company, maker):
     short = registered_code(company, quota=1, code="70002")
     upload = receive("bills.csv", csv_file(row("K1"), row("K2")), to=short)
-    with pytest.raises(InsufficientQuota, match="needs 2 pushes and 1 are available"):
+    with pytest.raises(InsufficientQuota, match=r"\(needed: 2, available: 1\): top up at least 1 push before"):
         uploads.upload_decide(upload=upload, action="submit", actor=maker)
     upload.refresh_from_db()
     assert upload.working_on == "" and upload.status == Upload.Status.VALIDATED
@@ -460,7 +460,7 @@ def test_a_refusal_found_by_the_worker_is_kept_on_the_upload(receive, registrati
     quota_reserve(registration=registration, units=99, reference="elsewhere")
     upload = uploads.upload_decision_carry_out(upload_id=upload.pk, action="submit", actor_id=maker.pk)
     assert (upload.status, upload.working_on) == (Upload.Status.VALIDATED, "")
-    assert upload.decision_error.startswith("Not enough quota for 70001: this upload needs 2 pushes and 1 are")
+    assert upload.decision_error.startswith("Not enough quota for 70001 (needed: 2, available: 1): top up at least 1 push")
     assert not Bill.objects.filter(upload=upload).exists()
 
 
