@@ -1048,16 +1048,31 @@ def upload_requeue_stalled(*, limit: int = 100) -> int:
 def upload_files_expire(*, limit: int = 100) -> int:
     """Removes the stored file, problems and staged rows of finished uploads older than UPLOAD_RETENTION_DAYS.
 
-    The upload stays with its totals (the report says the file is no longer kept), as do its
+    A checked upload never submitted within that time is discarded first. The upload stays with its totals (the report says the file is no longer kept), as do its
     bills; each removal is one audit line. Returns how many uploads were cleaned.
     """
     days = settings.UPLOAD_RETENTION_DAYS
-    due = Upload.objects.filter(status__in=FINISHED, created_at__lt=timezone.now() - timedelta(days=days),
-                                files_removed_at__isnull=True)
+    cutoff = timezone.now() - timedelta(days=days)
+    _discard_unsent(cutoff=cutoff, days=days, limit=limit)
+    due = Upload.objects.filter(status__in=FINISHED, created_at__lt=cutoff, files_removed_at__isnull=True)
     cleaned = 0
     for upload_id in due.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]:
         cleaned += _upload_files_remove(upload_id, days=days)
     return cleaned
+
+
+def _discard_unsent(*, cutoff, days: int, limit: int) -> None:
+    """A checked upload nobody submitted within the retention is discarded, so its file goes too."""
+    unsent = Upload.objects.filter(status=Status.VALIDATED, working_on="", created_at__lt=cutoff)
+    for upload_id in unsent.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            if not Upload.objects.filter(pk=upload_id, status=Status.VALIDATED, working_on="").update(
+                    status=Status.DISCARDED):
+                continue  # submitted or discarded meanwhile
+            upload = Upload.objects.select_related("company").get(pk=upload_id)
+            audit_record(action="upload.discarded", actor=None, company=upload.company, obj=upload,
+                         sentence=f"Upload #{upload.pk} ({upload.original_name}) discarded: checked but not "
+                                  f"submitted within {days} days")
 
 
 def _upload_files_remove(upload_id: int, *, days: int) -> bool:

@@ -104,8 +104,8 @@ def test_a_finished_upload_keeps_its_report_and_bills_but_not_its_file_after_the
     assert audit.details == {"file": rejected.file.name, "problems": 2, "staged_rows": 2, "retention_days": 90}
 
 
-def test_uploads_not_finished_or_not_old_enough_are_kept(receive, maker, django_capture_on_commit_callbacks):
-    checked = receive()  # validated, never submitted
+def test_uploads_waiting_for_approval_or_not_old_enough_are_kept(receive, maker,
+                                                                 django_capture_on_commit_callbacks):
     waiting = receive("waiting.csv")
     with django_capture_on_commit_callbacks(execute=True):
         uploads.upload_submit(upload=waiting, actor=maker)  # waiting for approval
@@ -115,7 +115,7 @@ def test_uploads_not_finished_or_not_old_enough_are_kept(receive, maker, django_
             uploads.upload_discard(upload=recent, actor=maker)
     with days_later(120):
         assert expire(django_capture_on_commit_callbacks) == 0
-    for upload in (checked, waiting, recent):
+    for upload in (waiting, recent):
         upload.refresh_from_db()
         assert stored(upload).exists() and upload.files_removed_at is None
         assert UploadError.objects.filter(upload=upload).exists()
@@ -152,3 +152,23 @@ def test_the_report_says_the_file_is_gone_and_the_error_file_answers_with_a_mess
     assert answer.redirect_chain == [(reverse("upload_detail", args=[upload.pk]), 302)]
     assert (f"The file of upload #{upload.pk} and its list of problems were removed on 02/03/2027, as uploaded "
             "files are kept only for a while; the error file can no longer be made.") in answer.content.decode()
+
+
+def test_a_checked_upload_never_submitted_is_discarded_after_the_retention_and_its_file_removed(
+        receive, company, django_capture_on_commit_callbacks):
+    checked = receive()
+    path = stored(checked)
+    with days_later(89):
+        assert expire(django_capture_on_commit_callbacks) == 0
+    assert Upload.objects.get(pk=checked.pk).status == Upload.Status.VALIDATED
+
+    with days_later(91):
+        assert expire(django_capture_on_commit_callbacks) == 1
+
+    checked.refresh_from_db()
+    assert checked.status == Upload.Status.DISCARDED and checked.files_removed_at is not None
+    assert not path.exists() and not UploadRow.objects.filter(upload=checked).exists()
+    assert not Bill.objects.exists()
+    audit = AuditEvent.objects.get(action="upload.discarded")
+    assert (audit.company, audit.object_id, audit.actor_label) == (company, str(checked.pk), "system")
+    assert audit.sentence == f"Upload #{checked.pk} (bills.csv) discarded: checked but not submitted within 90 days"
