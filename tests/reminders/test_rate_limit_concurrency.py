@@ -83,7 +83,11 @@ def limited_client(company, url):
     from billers.models import ApiCredential
 
     registered_code(company, quota=10, code="89123")
-    client = make_client(company, signing.generate_rsa_keypair(), transport=None)
+    # One connection per concurrent call, none closed while the burst lasts: a smaller pool
+    # closes idle connections as calls finish, and httpcore can then close one under a
+    # thread that has just been handed it ("Bad file descriptor").
+    pool = httpx.Limits(max_connections=CALLS, max_keepalive_connections=CALLS, keepalive_expiry=60)
+    client = make_client(company, signing.generate_rsa_keypair(), transport=httpx.HTTPTransport(limits=pool))
     client.base_url = url
     ApiCredential.objects.filter(pk=client.credential.pk).update(rate_limit_per_minute=LIMIT)
     return client
