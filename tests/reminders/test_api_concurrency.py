@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from django.db import connection
 
@@ -13,11 +14,16 @@ from tests.reminders.conftest import make_client
 from tests.reminders.test_api import message
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+PARALLEL = 50
 
 
 @pytest.fixture
 def http_api(company, registration, keypair, live_server_fresh_connections):
-    client = make_client(company, keypair, transport=None)
+    # A connection per parallel call that stays open for the test: a pool smaller than the
+    # burst closes idle connections as calls finish, which httpcore can do under a thread
+    # that has just been handed one ("Bad file descriptor").
+    pool = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=PARALLEL, keepalive_expiry=60)
+    client = make_client(company, keypair, transport=httpx.HTTPTransport(limits=pool))
     client.base_url = live_server_fresh_connections.url
     client.get_token()
     return client
@@ -32,7 +38,7 @@ def in_parallel(count, call):
 
 def test_fifty_parallel_requests_with_one_external_id_make_one_bill(http_api, registration):
     body = message()
-    responses = in_parallel(50, lambda: http_api.call(MESSAGES_PATH, body, external_id="20261125123456"))
+    responses = in_parallel(PARALLEL, lambda: http_api.call(MESSAGES_PATH, body, external_id="20261125123456"))
 
     assert Bill.objects.count() == 1
     assert {r.status_code for r in responses} == {200}
