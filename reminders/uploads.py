@@ -911,16 +911,22 @@ def upload_discard(*, upload: Upload, actor: User, request=None) -> Upload:
         if upload.status == Status.PENDING_APPROVAL:
             cancelled = _cancel_pending(upload, actor=actor, now=timezone.now(),
                                         reason=f"Upload #{upload.pk} withdrawn by the maker")
-        upload.status = Status.DISCARDED
-        upload.working_on = upload.decision_error = ""
-        upload.save(update_fields=["status", "working_on", "decision_error"])
-        audit_record(action="upload.discarded", actor=actor, company=upload.company, request=request, obj=upload,
-                     sentence=f"{actor} discarded upload #{upload.pk} ({upload.original_name})"
-                              + (f": {cancelled} waiting bills cancelled" if cancelled else ""))
-        from reminders.tasks import purge_upload_rows
-
-        purge_upload_rows.delay_on_commit(upload.pk)
+        _discarded(upload, actor=actor, request=request,
+                   sentence=f"{actor} discarded upload #{upload.pk} ({upload.original_name})"
+                            + (f": {cancelled} waiting bills cancelled" if cancelled else ""))
     return upload
+
+
+def _discarded(upload: Upload, *, actor: User | None, sentence: str, request=None) -> None:
+    """Ends the locked ``upload`` discarded, audited, its staged rows purged after the commit."""
+    upload.status = Status.DISCARDED
+    upload.working_on = upload.decision_error = ""
+    upload.save(update_fields=["status", "working_on", "decision_error"])
+    audit_record(action="upload.discarded", actor=actor, company=upload.company, request=request, obj=upload,
+                 sentence=sentence)
+    from reminders.tasks import purge_upload_rows
+
+    purge_upload_rows.delay_on_commit(upload.pk)
 
 
 # Who may ask for each decision, and on which statuses; the worker then calls the service.
@@ -1064,15 +1070,14 @@ def upload_files_expire(*, limit: int = 100) -> int:
 def _discard_unsent(*, cutoff, days: int, limit: int) -> None:
     """A checked upload nobody submitted within the retention is discarded, so its file goes too."""
     unsent = Upload.objects.filter(status=Status.VALIDATED, working_on="", created_at__lt=cutoff)
-    for upload_id in unsent.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]:
+    for upload in unsent.order_by("created_at", "pk").only("pk")[:limit]:
         with transaction.atomic():
-            if not Upload.objects.filter(pk=upload_id, status=Status.VALIDATED, working_on="").update(
-                    status=Status.DISCARDED):
-                continue  # submitted or discarded meanwhile
-            upload = Upload.objects.select_related("company").get(pk=upload_id)
-            audit_record(action="upload.discarded", actor=None, company=upload.company, obj=upload,
-                         sentence=f"Upload #{upload.pk} ({upload.original_name}) discarded: checked but not "
-                                  f"submitted within {days} days")
+            try:
+                upload = _locked(upload, Status.VALIDATED, action="")
+            except Conflict:
+                continue  # submitted, discarded or being decided meanwhile
+            _discarded(upload, actor=None, sentence=f"Upload #{upload.pk} ({upload.original_name}) discarded: "
+                                                    f"checked but not submitted within {days} days")
 
 
 def _upload_files_remove(upload_id: int, *, days: int) -> bool:
