@@ -283,7 +283,8 @@ class Journey:
         self.shot(maker, "quota-statement")
 
         # The maker uploads a bill file with one bad row and reads the report.
-        start_at = timezone.localtime() + START_DELAY
+        # To the second, as the file writes it: the bill starts exactly then, not up to a second later.
+        start_at = (timezone.localtime() + START_DELAY).replace(microsecond=0)
         first = self.upload(maker, self.bill_file(start_at), "tagihan-november.csv", rows=2, valid=1, invalid=1,
                             shot="upload-form")
         errors = maker.locator("#upload-errors")
