@@ -54,7 +54,7 @@ class UserAdmin(DjangoUserAdmin):
 # --- Bank-side master data --------------------------------------------------------------
 
 from billers.models import BillerCode, CollectionAccount, Registration, ServiceChangeRequest  # noqa: E402
-from kopra.admin import ReadOnlyAdmin  # noqa: E402
+from core.admin import ReadOnlyAdmin  # noqa: E402
 
 
 @admin.register(CollectionAccount)

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from billers.models import Role, User
-from kopra.errors import NotAllowed
+from core.errors import NotAllowed
 
 
 def ensure_can_approve(*, requested_by: User, approver: User) -> None:

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kopra.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 company_id_validator = RegexValidator(
     r"^[A-Z0-9]{3,20}$", _("Use 3 to 20 capital letters or digits, e.g. DEMO01.")
@@ -143,68 +143,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def needs_two_factor(self) -> bool:
         return self.company_id is None or self.company.require_two_factor
-
-
-class ApiCredential(models.Model):
-    """An Open API client of one company: client key, encrypted client secret, RSA public key.
-
-    The secret is kept encrypted (not hashed) because verifying an HMAC needs it.
-    """
-
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        REVOKED = "revoked", _("Revoked")
-
-    company = models.ForeignKey(
-        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="api_credentials",
-    )
-    name = models.CharField(_("name"), max_length=100)
-    client_key = models.CharField(_("client key"), max_length=64, unique=True)
-    client_secret_encrypted = models.TextField(_("client secret encrypted"), editable=False)
-    public_key_pem = models.TextField(_("RSA public key (PEM)"))
-    ip_allowlist = models.TextField(
-        _("IP allow-list"), blank=True,
-        help_text=_("One address or network (CIDR) per line; empty allows every address."),
-    )
-    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=600)
-    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.ACTIVE)
-    created_by = models.ForeignKey(
-        "billers.User", verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    rotated_at = models.DateTimeField(_("rotated at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("API credential")
-        verbose_name_plural = _("API credentials")
-        ordering = ["company_id", "-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.client_key})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == self.Status.ACTIVE
-
-
-class AccessToken(models.Model):
-    """A B2B access token (900 s). Only its SHA-256 is stored."""
-
-    credential = models.ForeignKey(
-        ApiCredential, verbose_name=_("credential"), on_delete=models.CASCADE, related_name="tokens",
-    )
-    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
-    expires_at = models.DateTimeField(_("expires at"), db_index=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("access token")
-        verbose_name_plural = _("access tokens")
-
-    def __str__(self) -> str:
-        return f"token of {self.credential_id} until {self.expires_at:%H:%M:%S}"
 
 
 # --- Bank-side master data: collection accounts and the MBC biller-code registry ------

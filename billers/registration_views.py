@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 from billers import registrations, selectors
 from billers.forms import ServiceChangeForm
 from billers.models import BillerCode, Registration, Role, ServiceChangeRequest
-from kopra.errors import DomainError
-from kopra.tenancy import company_object_or_404, company_view
+from core.errors import DomainError
+from core.tenancy import company_object_or_404, company_view
 from quota.selectors import quota_available
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from billers.approvals import ensure_can_approve
 from billers.models import BillerCode, Company, Registration, ServiceChangeRequest, User
 from billers.selectors import registration_refusal
-from kopra.audit import audit_record
-from kopra.errors import Conflict, NotAllowed
+from core.audit import audit_record
+from core.errors import Conflict, NotAllowed
 
 
 @transaction.atomic

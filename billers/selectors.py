@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from billers.models import BillerCode, CollectionAccount, Company, Registration, ServiceChangeRequest, User
-from kopra.models import AuditEvent
+from core.models import AuditEvent
 
 PAGE_SIZE = 50
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billers.models import Company, Role, User
-from kopra.audit import audit_record
+from core.audit import audit_record
 
 ROLE_FIELDS = {
     Role.ADMIN: "is_admin",

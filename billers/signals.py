@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from billers.auth import axes_username
 from billers.models import Company
-from kopra.audit import audit_record
+from core.audit import audit_record
 
 
 def _company_of(credentials) -> Company | None:

@@ -3,7 +3,6 @@ from django.urls import path
 from billers import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_otp_view, name="login_otp"),
     path("logout/", views.logout_view, name="logout"),
@@ -15,16 +14,6 @@ urlpatterns = [
     path("company/users/<int:pk>/two-factor/", views.user_reset_two_factor, name="user_reset_two_factor"),
     path("company/settings/", views.company_settings, name="company_settings"),
     path("company/audit/", views.audit_log, name="audit_log"),
-]
-
-from billers import credential_views  # noqa: E402
-
-urlpatterns += [
-    path("company/api-credentials/", credential_views.credential_list, name="credential_list"),
-    path("company/api-credentials/new/", credential_views.credential_create, name="credential_create"),
-    path("company/api-credentials/<int:pk>/", credential_views.credential_edit, name="credential_edit"),
-    path("company/api-credentials/<int:pk>/rotate/", credential_views.credential_rotate, name="credential_rotate"),
-    path("company/api-credentials/<int:pk>/revoke/", credential_views.credential_revoke, name="credential_revoke"),
 ]
 
 from billers import registration_views  # noqa: E402

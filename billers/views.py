@@ -28,10 +28,9 @@ from billers.forms import (
     UserEditForm,
 )
 from billers.models import Role, User
-from kopra.audit import audit_record
-from kopra.dashboard import dashboard
-from kopra.downloads import csv_response
-from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from core.audit import audit_record
+from core.downloads import csv_response
+from core.tenancy import company_object_or_404, company_queryset, company_view
 
 PENDING_KEY = "kopra_pending_login"
 PENDING_SECONDS = 5 * 60
@@ -128,17 +127,6 @@ def logout_view(request):
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("login")
-
-
-@company_view()
-def home(request):
-    """The dashboard of the company, or of one of its codes (``?code=<registration id>``)."""
-    registrations = selectors.registrations_of(request.company)
-    chosen = next((r for r in registrations if str(r.pk) == request.GET.get("code", "")), None)
-    return render(request, "billers/home.html", {
-        "registrations": registrations, "chosen": chosen,
-        "board": dashboard(request.company, registration=chosen),
-    })
 
 
 # --- Company administration (admin role) ----------------------------------------------

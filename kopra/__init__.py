@@ -1,4 +1,4 @@
-"""Kopra Bill Reminder: the project package (settings, urls, Celery app, shared plumbing)."""
+"""Kopra Bill Reminder: the project shell (settings, urls, Celery app, probes, admin site)."""
 
 from kopra.celery import app as celery_app
 

@@ -18,7 +18,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "kopra.heartbeat": {"task": "kopra.heartbeat", "schedule": 30.0},
+    "core.heartbeat": {"task": "core.heartbeat", "schedule": 30.0},
     # Unpaid top-ups end when their virtual account expires; they credit nothing.
     "quota.expire_topups": {"task": "quota.expire_topups", "schedule": 60.0},
     # A debit whose answer was lost is asked again (the bank debits an order once).

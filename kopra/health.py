@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kopra.celery import app as celery_app
-from kopra.selectors import heartbeat_age_seconds
+from core.selectors import heartbeat_age_seconds
 
 
 @never_cache

@@ -54,16 +54,17 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_htmx",
     "axes",
-    "kopra",
+    "core",
+    "snap",
     "billers",
     "quota",
     "reminders",
     "notifications",
-    "livin",
+    "console",
 ]
 
 MIDDLEWARE = [
-    "kopra.observability.RequestIdMiddleware",
+    "core.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "kopra.sessions.SessionLifetimeMiddleware",
+    "core.sessions.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -95,7 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "kopra.context_processors.console",
+                "console.context_processors.console",
             ],
         },
     },
@@ -178,7 +179,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Bill file uploads ----------------------------------------------------------------
-# Limits of one uploaded bill file (shared/FILE_FORMAT.md): data rows, and size in bytes.
+# Limits of one uploaded bill file (docs/file-format.md): data rows, and size in bytes.
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=1_000_000)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 # A check or decision on an upload whose task was lost (a broker that dropped the message, a
@@ -253,17 +254,47 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# --- The bank: Livin' gateway and the sandbox -------------------------------------------
-# "inprocess" calls the sandbox in this process; "http" calls LIVIN_BASE_URL (a bank, or
-# this project's sandbox API served over HTTP).
-LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default="inprocess")
+# --- The bank: gateways and the sandbox ----------------------------------------------
+# The sandbox bank (``livin``: Livin' payer pages, payment pages, its API) and the demo that
+# relies on it are for demos and trials; on by default except in production.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS += ["livin", "demo"]
+SANDBOX_GATEWAYS = {
+    "LIVIN_GATEWAY": "livin.gateways.SandboxLivinGateway",
+    "PAYMENTS_GATEWAY": "livin.gateways.SandboxPaymentsGateway",
+}
+# Dotted paths of the gateways the product talks to the bank through (core.plugins); empty
+# means none is configured, and pushes and top-ups are refused with a message saying so.
+# ``notifications.gateway.HttpLivinGateway`` calls a bank's Livin' API at LIVIN_BASE_URL.
+LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default=SANDBOX_GATEWAYS["LIVIN_GATEWAY"] if SANDBOX_ENABLED else "")
+PAYMENTS_GATEWAY = env.str(
+    "PAYMENTS_GATEWAY", default=SANDBOX_GATEWAYS["PAYMENTS_GATEWAY"] if SANDBOX_ENABLED else ""
+)
+for _setting in SANDBOX_GATEWAYS:
+    _path = globals()[_setting]
+    if not _path.startswith("livin."):
+        continue
+    if PRODUCTION and not env.bool("SANDBOX_ENABLED", default=False):
+        raise ImproperlyConfigured(
+            f"KOPRA_ENV=production refuses {_setting}={_path}: it is the sandbox bank, which takes no real "
+            "money and shows nothing to real payers. Name the bank's gateway in "
+            f"{_setting}, or set SANDBOX_ENABLED=true to run a trial against the sandbox."
+        )
+    if not SANDBOX_ENABLED:
+        raise ImproperlyConfigured(
+            f"{_setting}={_path} is the sandbox bank, which is not installed: set SANDBOX_ENABLED=true "
+            f"or name the bank's gateway in {_setting}."
+        )
 LIVIN_BASE_URL = env.str("LIVIN_BASE_URL", default="http://127.0.0.1:8000")
 LIVIN_PARTNER_ID = env.str("LIVIN_PARTNER_ID", default="kopra-portal")
 LIVIN_SECRET = env.str("LIVIN_SECRET", default="sandbox-livin-secret-change-me")
 LIVIN_TIMEOUT_SECONDS = env.float("LIVIN_TIMEOUT_SECONDS", default=5.0)
-# The sandbox bank (Livin' payer pages, payment pages, its API) is for demos and tests.
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=not PRODUCTION)
-LIVIN_PAYMENT_CALLBACK = "notifications.services.payment_received"
+# What the bank calls in the product: a payer's payment of a bill, a paid top-up VA.
+LIVIN_PAYMENT_CALLBACK = "reminders.services.bill_payment_received"
+PAYMENTS_VA_CALLBACK = "quota.payments.va_payment_received"
+# How long a top-up's one-time virtual account stays open.
+TOPUP_VA_HOURS = env.int("TOPUP_VA_HOURS", default=24)
 # Delivery: pushes retry with capped exponential backoff and jitter, never past a bill's end.
 PUSH_RETRY_BASE_SECONDS = env.int("PUSH_RETRY_BASE_SECONDS", default=10)
 PUSH_RETRY_CAP_SECONDS = env.int("PUSH_RETRY_CAP_SECONDS", default=600)
@@ -340,8 +371,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "kopra.observability.RequestIdFilter"},
-        "mask_phones": {"()": "kopra.observability.PhoneMaskFilter"},
+        "request_id": {"()": "core.observability.RequestIdFilter"},
+        "mask_phones": {"()": "core.observability.PhoneMaskFilter"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},

@@ -1,7 +1,7 @@
 """The sandbox's own signed HTTP API, the one ``notifications.gateway.HttpLivinGateway`` calls.
 
 Requests carry X-PARTNER-ID, X-TIMESTAMP and an HMAC-SHA512 X-SIGNATURE made with
-``kopra.signing`` and the shared LIVIN_SECRET (empty access token): the same signing
+``core.signing`` and the shared LIVIN_SECRET (empty access token): the same signing
 helper as the Open API and the callbacks.
 """
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from kopra import signing
+from core import signing
 from livin import display
 
 

@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from kopra.money import rupiah
+from core.money import rupiah
+from core.plugins import plugin
 from livin.models import DisplayedBill, Fault, LivinUser, Notification
 
 
@@ -157,7 +157,7 @@ def pay(*, reference: str, phone: str, amount: Decimal, channel: str) -> Display
     bill.channel = channel
     bill.payment_reference = "PAY" + secrets.token_hex(8).upper()
     bill.save(update_fields=["paid_at", "paid_amount", "channel", "payment_reference"])
-    report = import_string(settings.LIVIN_PAYMENT_CALLBACK)
+    report = plugin("LIVIN_PAYMENT_CALLBACK")
     # After commit, like a switch that reports a settled payment; the portal's side is
     # idempotent by payment reference, so a repeated report changes nothing.
     transaction.on_commit(lambda: report(

@@ -7,8 +7,8 @@ from django.views.decorators.http import require_POST
 
 from livin import display
 from livin.models import DisplayedBill, LivinUser
-from reminders.fileformat.amounts import parse_amount
-from reminders.fileformat.errors import CellError
+from fileformat.amounts import parse_amount
+from fileformat.errors import CellError
 
 
 def phones(request):

@@ -12,14 +12,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from kopra.money import rupiah
+from core.money import rupiah
+from core.plugins import plugin
 from livin.models import CoreAccount, CoreDebit, VirtualAccountBill
 
 # Where the bank reports a paid top-up virtual account (setting LIVIN_TOPUP_PAYMENT_CALLBACK).
-DEFAULT_TOPUP_CALLBACK = "quota.payments.va_payment_received"
 
 
 class PaymentRefused(Exception):
@@ -110,5 +109,5 @@ def va_pay(*, va_number: str, amount: Decimal) -> VirtualAccountBill:
 
 def va_report_payment(va: VirtualAccountBill) -> None:
     """Tells the portal that ``va`` was paid (a bank repeats this until it is acknowledged)."""
-    callback = import_string(getattr(settings, "LIVIN_TOPUP_PAYMENT_CALLBACK", DEFAULT_TOPUP_CALLBACK))
+    callback = plugin("PAYMENTS_VA_CALLBACK")
     callback(va_number=va.va_number, amount=va.amount, payment_reference=va.payment_reference)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from kopra.errors import DomainError
+from core.errors import DomainError
 from livin import services
 
 

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from notifications import callbacks, services
+        from reminders import lifecycle
+
+        # After every move of a bill: its biller hears of it (an outbox row in the same
+        # transaction), and an ended bill that was shown is withdrawn from Livin'.
+        lifecycle.on_bill_moved(callbacks.bill_event)
+        lifecycle.on_bill_moved(services.withdraw_when_ended)

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from billers.models import Company
-from kopra import crypto, signing
+from core import crypto
+from core import signing
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
 
 BILL_EVENTS = {
@@ -37,7 +38,7 @@ def new_external_id() -> str:
 
 def callback_setting_save(*, company: Company, url: str, actor=None, request=None) -> tuple[CallbackSetting, str | None]:
     """Sets the company's callback URL; a new secret (returned, shown once) on first setup."""
-    from kopra.audit import audit_record
+    from core.audit import audit_record
 
     setting = CallbackSetting.objects.filter(company=company).first()
     secret = None
@@ -53,7 +54,7 @@ def callback_setting_save(*, company: Company, url: str, actor=None, request=Non
 
 
 def callback_secret_rotate(*, company: Company, actor=None, request=None) -> str:
-    from kopra.audit import audit_record
+    from core.audit import audit_record
 
     setting = CallbackSetting.objects.get(company=company)
     secret = secrets.token_urlsafe(32)
@@ -170,7 +171,7 @@ def callbacks_claim(limit: int) -> list[int]:
 
 def callback_resend(*, callback: CallbackEvent, actor=None, request=None) -> CallbackEvent:
     """Sends an event again now (and keeps retrying for another 24 hours)."""
-    from kopra.audit import audit_record
+    from core.audit import audit_record
 
     now = timezone.now()
     CallbackEvent.objects.filter(pk=callback.pk).update(

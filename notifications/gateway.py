@@ -1,8 +1,8 @@
 """The Livin' gateway: the portal's one door to the bank's app, whichever side is behind it.
 
-``InProcessLivinGateway`` calls the sandbox in this process (embedded default, demo,
-tests); ``HttpLivinGateway`` calls a bank over signed HTTP (the sandbox serves the same
-API, so the client is tested against it). ``livin_gateway()`` picks one from settings.
+``LIVIN_GATEWAY`` names the class (``core.plugins``): ``HttpLivinGateway`` calls a bank
+over signed HTTP (the sandbox serves the same API, so the client is tested against it);
+the sandbox's in-process gateway lives with the sandbox (``livin.gateways``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from kopra import signing
+from core import signing
+from core.plugins import plugin
 
 
 class GatewayError(Exception):
@@ -58,34 +59,6 @@ class LivinGateway(Protocol):
     def withdraw_bill(self, reference: str) -> None: ...
 
 
-class InProcessLivinGateway:
-    """The sandbox, called directly."""
-
-    def lookup_users(self, phones):
-        from livin import display
-
-        try:
-            return display.lookup(list(phones))
-        except display.SandboxUnavailable as exc:
-            raise TemporaryGatewayError(str(exc)) from exc
-
-    def push_bills(self, bills):
-        from livin import display
-
-        try:
-            return display.push([display.PushedBill(**bill.__dict__) for bill in bills])
-        except display.SandboxUnavailable as exc:
-            raise TemporaryGatewayError(str(exc)) from exc
-
-    def withdraw_bill(self, reference):
-        from livin import display
-
-        try:
-            display.withdraw(reference)
-        except display.SandboxUnavailable as exc:
-            raise TemporaryGatewayError(str(exc)) from exc
-
-
 def _jsonable(bill: PushRequest) -> dict:
     return {
         "reference": bill.reference, "phone": bill.phone, "billerCode": bill.biller_code,
@@ -98,13 +71,13 @@ def _jsonable(bill: PushRequest) -> dict:
 class HttpLivinGateway:
     """A bank's Livin' API over HTTP: signed requests, timeouts, a few quick retries."""
 
-    def __init__(self, base_url: str, partner_id: str, secret: str, *, timeout: float = 5.0, retries: int = 2,
-                 transport: httpx.BaseTransport | None = None):
-        self.base_url = base_url.rstrip("/")
-        self.partner_id = partner_id
-        self.secret = secret
+    def __init__(self, base_url: str | None = None, partner_id: str | None = None, secret: str | None = None, *,
+                 timeout: float | None = None, retries: int = 2, transport: httpx.BaseTransport | None = None):
+        self.base_url = (base_url or settings.LIVIN_BASE_URL).rstrip("/")
+        self.partner_id = partner_id or settings.LIVIN_PARTNER_ID
+        self.secret = secret or settings.LIVIN_SECRET
         self.retries = retries
-        self.http = httpx.Client(timeout=timeout, transport=transport)
+        self.http = httpx.Client(timeout=timeout or settings.LIVIN_TIMEOUT_SECONDS, transport=transport)
 
     def _post(self, path: str, payload: dict) -> dict:
         body = json.dumps(payload, separators=(",", ":"))
@@ -140,8 +113,5 @@ class HttpLivinGateway:
 
 
 def livin_gateway() -> LivinGateway:
-    """The gateway the settings name (``LIVIN_GATEWAY``: ``inprocess`` or ``http``)."""
-    if settings.LIVIN_GATEWAY == "http":
-        return HttpLivinGateway(settings.LIVIN_BASE_URL, settings.LIVIN_PARTNER_ID, settings.LIVIN_SECRET,
-                                timeout=settings.LIVIN_TIMEOUT_SECONDS)
-    return InProcessLivinGateway()
+    """The gateway ``LIVIN_GATEWAY`` names; ``NotConfigured`` (naming the setting) if none is."""
+    return plugin("LIVIN_GATEWAY")()

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kopra.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 
 class DeliveryAttempt(TenantModel):

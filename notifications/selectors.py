@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWee
 
 from billers.models import Company, Registration
 from notifications.models import DeliveryAttempt
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 
 PUSH = DeliveryAttempt.Operation.PUSH
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}

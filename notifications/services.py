@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from kopra.errors import Conflict
-from kopra.observability import current_request_id
-from kopra.selectors import created_by_requests
+from core.errors import Conflict
+from core.observability import current_request_id
+from core.selectors import created_by_requests
 from notifications.gateway import (
     PermanentGatewayError,
     PushRequest,
@@ -28,7 +28,7 @@ from notifications.gateway import (
     livin_gateway,
 )
 from notifications.models import DeliveryAttempt
-from reminders.models import Bill, BillStatus
+from reminders.models import TERMINAL_STATUSES, Bill, BillStatus
 from reminders.services import bill_transition
 
 logger = logging.getLogger(__name__)
@@ -214,8 +214,6 @@ def expire_due_bills(*, limit: int = 1000) -> int:
             with transaction.atomic():
                 if _move(bill, to_status, reason, lease_until=None):
                     moved += 1
-                    if status == BillStatus.DISPLAYED:
-                        transaction.on_commit(lambda pk=bill.pk: _queue_withdraw(pk))
     return moved
 
 
@@ -225,9 +223,11 @@ def _queue_withdraw(bill_id: int) -> None:
     withdraw_bill.delay(bill_id)
 
 
-def withdraw_queue_after_commit(bill: Bill) -> None:
-    """Withdraws the bill from Livin' once the current transaction has committed."""
-    transaction.on_commit(lambda: _queue_withdraw(bill.pk))
+def withdraw_when_ended(bill: Bill, from_status: str) -> None:
+    """A bill shown in Livin' that has just ended (paid, cancelled, expired) is withdrawn
+    once the move commits (a ``reminders.lifecycle`` hook)."""
+    if bill.status in TERMINAL_STATUSES and bill.displayed_at is not None:
+        transaction.on_commit(lambda: _queue_withdraw(bill.pk))
 
 
 def withdraw(*, bill_id: int) -> bool:
@@ -257,35 +257,3 @@ def withdraw_sweep(*, limit: int = 500) -> int:
         done += withdraw(bill_id=bill_id)
         Bill.objects.filter(pk=bill_id).update(lease_until=None)
     return done
-
-
-# --- Payment -------------------------------------------------------------------------------
-
-
-class PaymentRefused(Conflict):
-    code = "payment_refused"
-
-
-@transaction.atomic
-def payment_received(*, reference: str, amount, channel: str, payment_reference: str, paid_at=None) -> Bill:
-    """A payer paid a bill in Livin': with the exact amount it is PAID and withdrawn at once.
-
-    A repeated notification of the same payment changes nothing.
-    """
-    bill = Bill.objects.select_for_update().filter(reference_no=reference).first()
-    if bill is None:
-        raise PaymentRefused(f"No bill {reference}.")
-    if bill.status == BillStatus.PAID:
-        return bill
-    if bill.status not in (BillStatus.DISPLAYED, BillStatus.SCHEDULED):
-        raise PaymentRefused(f"Bill {reference} is {bill.status}, not payable.")
-    if amount != bill.amount:
-        raise PaymentRefused(f"Closed payment: {amount} paid, exactly {bill.amount} due.")
-    bill_transition(
-        bill=bill, to_status=BillStatus.PAID, actor_label=f"Livin' ({channel})",
-        reason=f"Paid through {channel}, payment {payment_reference}",
-        paid_at=paid_at or timezone.now(), paid_amount=amount, lease_until=None,
-    )
-    if bill.displayed_at is not None:
-        withdraw_queue_after_commit(bill)
-    return bill

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billers.models import Role
-from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from core.tenancy import company_object_or_404, company_queryset, company_view
 from notifications import callbacks
 from notifications.models import CallbackEvent, CallbackSetting
 

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from kopra.admin import ReadOnlyAdmin
-from kopra.errors import DomainError
+from core.admin import ReadOnlyAdmin
+from core.errors import DomainError
 from quota import services
 from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
 

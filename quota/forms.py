@@ -5,7 +5,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from kopra.money import rupiah
+from core.money import rupiah
 from quota.models import LedgerEntry, TopUpOrder
 
 

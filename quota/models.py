@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kopra.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 IDR = {"max_digits": 16, "decimal_places": 2}
 

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
@@ -13,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billers.models import BillerCode, Company, Registration
-from kopra.errors import InvalidInput
+from core.errors import InvalidInput
 from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
+from core.time import WIB
 
 BALANCE_KINDS = (LedgerEntry.Kind.GRANT, LedgerEntry.Kind.TOPUP, LedgerEntry.Kind.ADJUST, LedgerEntry.Kind.CONSUME)
 RESERVED_KINDS = (LedgerEntry.Kind.RESERVE, LedgerEntry.Kind.RELEASE, LedgerEntry.Kind.CONSUME)
 CENT = Decimal("0.01")
-WIB = ZoneInfo("Asia/Jakarta")  # reports count WIB days whatever TIME_ZONE a deployment sets
 
 
 def quota_account_of(registration: Registration) -> QuotaAccount | None:

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from billers.models import CollectionAccount, Registration, Role
 from billers.registrations import registration_set_threshold
 from billers.selectors import paginate
-from kopra.downloads import csv_response, xlsx_response
-from kopra.errors import DomainError
-from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from core.downloads import csv_response, xlsx_response
+from core.errors import DomainError
+from core.tenancy import company_object_or_404, company_queryset, company_view
 from quota import selectors, services
 from quota.forms import LedgerFilterForm, RefuseForm, ThresholdForm, TopUpForm
 from quota.models import TopUpOrder

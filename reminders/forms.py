@@ -109,8 +109,8 @@ class BillFilterForm(forms.Form):
 
 def _normalised_phone(text: str, *, strict: bool) -> str:
     """``text`` as the stored phone (+62...); a wrong one is an error if ``strict``, else ignored."""
-    from reminders.fileformat.errors import CellError
-    from reminders.fileformat.phones import normalise_phone
+    from fileformat.errors import CellError
+    from fileformat.phones import normalise_phone
 
     text = (text or "").strip()
     if not text:

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kopra.tenancy import TenantModel
+from core.tenancy import TenantModel
 from reminders import timeline
 
 

@@ -15,7 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from billers.models import Company, Registration
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 from reminders.models import ACTIVE_STATUSES, Bill, BillStatus, Upload
 
 

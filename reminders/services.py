@@ -7,12 +7,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billers.models import Registration, User
-from kopra.audit import audit_record
-from kopra.errors import Conflict, NotAllowed
+from core.audit import audit_record
+from core.errors import Conflict, NotAllowed
 from quota.services import quota_consume, quota_release, quota_reserve
-from reminders.fileformat.errors import CellError
-from reminders.fileformat.headers import HeaderMap
-from reminders.fileformat.rows import RowValues, validate_row
+from reminders import lifecycle
+from fileformat.errors import CellError
+from fileformat.headers import HeaderMap
+from fileformat.rows import RowValues, validate_row
 from reminders.models import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -143,9 +144,7 @@ def bill_transition(
     bill.status = to_status
     BillEvent.objects.create(bill=bill, from_status=from_status, to_status=to_status, actor=actor,
                              actor_label=str(actor) if actor else actor_label, reason=reason)
-    from notifications.callbacks import bill_event
-
-    bill_event(bill)  # the biller's callback, written in this same transaction
+    lifecycle.bill_moved(bill, from_status)  # the biller's callback, the withdrawal (reminders.lifecycle)
     return bill
 
 
@@ -163,10 +162,6 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
         )
     reason = reason or "Cancelled"  # stored in English, shown translated (reminders.timeline)
     bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor, actor_label=actor_label, reason=reason)
-    if bill.displayed_at is not None:
-        from notifications.services import withdraw_queue_after_commit
-
-        withdraw_queue_after_commit(bill)
     audit_record(action="bill.cancelled", actor=actor, actor_label=actor_label, company=bill.company,
                  request=request, obj=bill,
                  sentence=f"{actor or actor_label} cancelled bill {bill.reference_no} "
@@ -176,8 +171,6 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
 
 def bills_cancel_for_stop(*, registration: Registration, actor: User | None = None) -> int:
     """Stopping a biller code cancels its active bills: shown ones are withdrawn, reserved quota released."""
-    from notifications.services import withdraw_queue_after_commit
-
     cancelled, refused = 0, set()
     active = Bill.objects.filter(registration=registration, status__in=ACTIVE_STATUSES).order_by("pk")
     while True:
@@ -194,6 +187,37 @@ def bills_cancel_for_stop(*, registration: Registration, actor: User | None = No
                 except Conflict:
                     refused.add(bill.pk)  # moved on meanwhile (paid, expired): nothing to cancel
                     continue
-                if bill.displayed_at is not None:
-                    withdraw_queue_after_commit(bill)
                 cancelled += 1
+
+
+# --- Payment -------------------------------------------------------------------------------
+
+
+class PaymentRefused(Conflict):
+    """The bank reported a payment this bill cannot take (unknown, ended, another amount)."""
+
+    code = "payment_refused"
+
+
+@transaction.atomic
+def bill_payment_received(*, reference: str, amount, channel: str, payment_reference: str, paid_at=None) -> Bill:
+    """A payer paid a bill in Livin' (``LIVIN_PAYMENT_CALLBACK``): with the exact amount it is PAID,
+    and withdrawn at once (``reminders.lifecycle``).
+
+    A repeated notification of the same payment changes nothing.
+    """
+    bill = Bill.objects.select_for_update().filter(reference_no=reference).first()
+    if bill is None:
+        raise PaymentRefused(f"No bill {reference}.")
+    if bill.status == BillStatus.PAID:
+        return bill
+    if bill.status not in (BillStatus.DISPLAYED, BillStatus.SCHEDULED):
+        raise PaymentRefused(f"Bill {reference} is {bill.status}, not payable.")
+    if amount != bill.amount:
+        raise PaymentRefused(f"Closed payment: {amount} paid, exactly {bill.amount} due.")
+    bill_transition(
+        bill=bill, to_status=BillStatus.PAID, actor_label=f"Livin' ({channel})",
+        reason=f"Paid through {channel}, payment {payment_reference}",
+        paid_at=paid_at or timezone.now(), paid_amount=amount, lease_until=None,
+    )
+    return bill

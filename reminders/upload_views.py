@@ -16,15 +16,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billers.models import Registration, Role
-from kopra.downloads import csv_response
-from kopra.errors import DomainError
-from kopra.exports import write_xlsx
-from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from core.downloads import csv_response
+from core.errors import DomainError
+from core.exports import write_xlsx
+from core.tenancy import company_object_or_404, company_queryset, company_view
 from quota.selectors import quota_available
 from reminders import uploads
-from reminders.fileformat import FileRefused
-from reminders.fileformat.template_file import COLUMN_HELP, build_template_csv, build_template_xlsx
-from reminders.fileformat.headers import COLUMNS
+from fileformat import FileRefused
+from fileformat.template_file import COLUMN_HELP, build_template_csv, build_template_xlsx
+from fileformat.headers import COLUMNS
 from reminders.models import Upload
 from reminders.upload_forms import UploadForm, UploadRejectForm
 

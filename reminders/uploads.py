@@ -1,6 +1,6 @@
 """Bill files: receive one, read and check it in the background, then submit its valid rows as bills.
 
-The rows are read by ``reminders.fileformat`` (shared/FILE_FORMAT.md) and checked by its
+The rows are read by ``fileformat`` (shared/FILE_FORMAT.md) and checked by its
 ``RowChecker``, which answers as the ``validate_row`` of the API and the single-entry form
 does. Valid rows wait, clean, in a staging table (``UploadRow``); every problem is one
 ``UploadError`` (row, column, value, reason). Problems between rows (a bill key twice in
@@ -37,13 +37,13 @@ from django.utils.translation import gettext_noop, ngettext
 
 from billers.approvals import ensure_can_approve
 from billers.models import Registration, Role, User
-from kopra.audit import audit_record
-from kopra.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
+from core.audit import audit_record
+from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
 from quota.selectors import quota_available
 from quota.services import quota_release, quota_reserve
-from reminders.fileformat import CellError, FileRefused, RowChecker, check_filename, open_upload
-from reminders.fileformat.error_file import error_file_rows, row_error_text
-from reminders.fileformat.readers import UploadRows
+from fileformat import CellError, FileRefused, RowChecker, check_filename, open_upload
+from fileformat.error_file import error_file_rows, row_error_text
+from fileformat.readers import UploadRows
 from reminders.models import Bill, BillEvent, BillSource, BillStatus, Upload, UploadError, UploadRow, translated
 from reminders.services import registration_accepts_bills
 

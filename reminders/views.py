@@ -14,12 +14,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billers.models import Registration, Role
-from kopra.downloads import csv_response
-from kopra.errors import DomainError
-from kopra.exports import write_xlsx
-from kopra.tenancy import company_object_or_404, company_queryset, company_view
+from core.downloads import csv_response
+from core.errors import DomainError
+from core.exports import write_xlsx
+from core.tenancy import company_object_or_404, company_queryset, company_view
 from reminders import selectors, services
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 from reminders.forms import FIELD_LABELS, BillBulkCancelForm, BillCancelForm, BillEntryForm, BillFilterForm
 from reminders.models import Bill, BillSource, BillStatus
 

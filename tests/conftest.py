@@ -240,7 +240,7 @@ def _sqlite_append_only_guards_closed(request, django_db_blocker):
     transactional test opened them for its flush (see below)."""
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
         if connection.vendor == "sqlite":
-            from kopra.migration_ops import SQLITE_OVERRIDE_TABLE
+            from core.migration_ops import SQLITE_OVERRIDE_TABLE
 
             request.getfixturevalue("django_db_setup")  # the test database, not the demo's
             with django_db_blocker.unblock(), connection.cursor() as cursor:
@@ -259,7 +259,7 @@ def _sqlite_flush_past_append_only_guards(request):
     request.getfixturevalue("transactional_db")
     yield
     if connection.vendor == "sqlite":
-        from kopra.migration_ops import SQLITE_OVERRIDE_TABLE
+        from core.migration_ops import SQLITE_OVERRIDE_TABLE
 
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {SQLITE_OVERRIDE_TABLE} (reason) VALUES ('test flush')")

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import DeliveryAttempt
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 from reminders.models import Bill, BillEvent, BillSource, BillStatus
 
 _numbers = itertools.count(1)

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from billers.models import ApiCredential
-from kopra.audit import audit_record
+from snap.models import ApiCredential
+from core.audit import audit_record
 from quota.models import TopUpOrder
 from quota.services import quota_grant
 from reminders.models import Upload, UploadError

@@ -164,9 +164,9 @@ def company_world(company, *, prefix: str, tmp_media) -> dict:
     credential and a callback setting. Returns the rows and every identifier a URL may carry."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from billers import credentials
+    from snap import credentials
     from billers.registrations import registration_create, service_change_request
-    from kopra import signing
+    from core import signing
     from notifications import callbacks
     from quota.services import topup_request
     from reminders import uploads
@@ -211,7 +211,7 @@ def _bill(registration, key, partner_reference, *, actor):
 
     from django.utils import timezone
 
-    from reminders.fileformat.rows import RowValues
+    from fileformat.rows import RowValues
     from reminders.models import BillSource
     from reminders.services import bill_create
 
@@ -367,8 +367,9 @@ def _nothing_escalated(company_a_before, company_a, company_b):
 
 def test_fields_no_form_offers_are_ignored_by_every_console_route(client, company, other_company, a_world,
                                                                    b_world):
-    from billers.models import ApiCredential, User
-    from kopra import signing
+    from billers.models import User
+    from snap.models import ApiCredential
+    from core import signing
     from notifications.models import CallbackSetting
     from quota.models import QuotaAccount, TopUpOrder
     from reminders.models import Bill, Upload

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from billers.models import Registration
-from kopra.audit import audit_record
-from kopra.errors import Conflict, InsufficientQuota, InvalidInput
+from core.audit import audit_record
+from core.errors import Conflict, InsufficientQuota, InvalidInput
 from quota.models import LedgerEntry, QuotaAccount
 
 Kind = LedgerEntry.Kind

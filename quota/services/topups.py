@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from billers.approvals import ensure_can_approve
 from billers.models import CollectionAccount, Registration, User
-from kopra.audit import audit_record
-from kopra.errors import Conflict, InvalidInput, NotAllowed
-from kopra.money import rupiah
+from core.audit import audit_record
+from core.errors import Conflict, InvalidInput, NotAllowed
+from core.money import rupiah
 from quota.models import Package, TopUpOrder
 from quota.payments import BankUnavailable, payments_gateway
 from quota.selectors import topup_quote
@@ -28,7 +28,6 @@ from quota.services.ledger import quota_topup_credit
 # not expire: if the bank's answer is lost, ``topups_settle_debits`` asks again (the bank
 # debits a reference once) until it answers paid or refused.
 
-VA_HOURS = getattr(settings, "KOPRA_TOPUP_VA_HOURS", 24)
 # How long a debit order waits for the bank's answer before it is asked again.
 DEBIT_ANSWER_WAIT = timedelta(minutes=1)
 Status = TopUpOrder.Status
@@ -77,7 +76,7 @@ def _locked(order: TopUpOrder, *statuses: str) -> TopUpOrder:
 def _await_payment(order: TopUpOrder) -> None:
     """Moves the order to awaiting_payment; a VA order gets its virtual account now."""
     order.status = Status.AWAITING_PAYMENT
-    order.expires_at = timezone.now() + timedelta(hours=VA_HOURS)
+    order.expires_at = timezone.now() + timedelta(hours=settings.TOPUP_VA_HOURS)
     if order.method == TopUpOrder.Method.VA:
         va = payments_gateway().open_virtual_account(
             reference=order.reference, amount=order.total, expires_at=order.expires_at,

@@ -54,21 +54,3 @@ class MessageLookupIn(serializers.Serializer):
 
 class MessageCancelIn(MessageLookupIn):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-
-class QuotaInquiryIn(serializers.Serializer):
-    billerCode = serializers.CharField(max_length=10)  # noqa: N815
-
-
-class QuotaOut(serializers.Serializer):
-    responseCode = serializers.CharField()  # noqa: N815
-    responseMessage = serializers.CharField()  # noqa: N815
-    billerCode = serializers.CharField()  # noqa: N815
-    balance = serializers.IntegerField()
-    reserved = serializers.IntegerField()
-    available = serializers.IntegerField()
-
-
-class SnapErrorOut(serializers.Serializer):
-    responseCode = serializers.CharField()  # noqa: N815
-    responseMessage = serializers.CharField()  # noqa: N815

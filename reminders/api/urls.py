@@ -1,12 +1,9 @@
 from django.urls import path
 
-from kopra.snap.views import AccessTokenView
 from reminders.api import views
 
 urlpatterns = [
-    path("snap/v1.0/access-token/b2b", AccessTokenView.as_view(), name="snap_access_token"),
     path("snap/v1.0/bill-reminder/messages", views.MessageCreateView.as_view(), name="snap_message_create"),
     path("snap/v1.0/bill-reminder/messages/inquiry", views.MessageInquiryView.as_view(), name="snap_message_inquiry"),
     path("snap/v1.0/bill-reminder/messages/cancel", views.MessageCancelView.as_view(), name="snap_message_cancel"),
-    path("snap/v1.0/bill-reminder/quota/inquiry", views.QuotaInquiryView.as_view(), name="snap_quota_inquiry"),
 ]

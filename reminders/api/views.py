@@ -1,12 +1,11 @@
 """Open API: bill reminder messages and quota (API.md sections 4-7). Thin: shape in, service, shape out."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 
 from billers.selectors import registration_for_code
-from kopra import signing
-from kopra.snap import errors
-from kopra.snap.views import SnapView
-from quota.selectors import quota_summary
+from core import signing
+from snap import errors
+from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
 from reminders import selectors, services
 from reminders.api import serializers as s
 from reminders.models import BillSource
@@ -22,30 +21,6 @@ API_NAMES = services.field_names({
     "partner_reference_no": "partnerReferenceNo",
     "biller_code": "billerCode",
 })
-
-SIGNED_HEADERS = [
-    OpenApiParameter(name, location=OpenApiParameter.HEADER, required=True, description=text)
-    for name, text in [
-        ("Authorization", "Bearer <accessToken>"),
-        ("X-TIMESTAMP", "ISO-8601 with offset, within ±300 s of the server clock"),
-        ("X-PARTNER-ID", "The client key of the token's credential"),
-        ("X-EXTERNAL-ID", "Numeric, at most 36 digits, unique per partner per day (idempotency key)"),
-        ("CHANNEL-ID", "5 characters"),
-        ("X-SIGNATURE", "Base64(HMAC-SHA512(client_secret, stringToSign))"),
-    ]
-]
-
-
-# Every refusal is a SNAP body (API.md section 3); each operation documents each status it
-# can answer, so a client (and schemathesis) can rely on the shape of every answer.
-SNAP_REFUSALS = {
-    (status, "application/json"): s.SnapErrorOut for status in (400, 401, 403, 404, 409, 429, 500, 503)
-}
-
-
-def _responses(ok) -> dict:
-    return {200: ok, **SNAP_REFUSALS}
-
 
 def _iso(moment) -> str | None:
     return signing.format_timestamp(moment) if moment else None
@@ -86,7 +61,7 @@ class MessageCreateView(SnapView):
 
     @extend_schema(operation_id="bill_reminder_message_create", summary="Create a bill reminder (single messaging)",
                    parameters=SIGNED_HEADERS, request=s.MessageCreateIn,
-                   responses=_responses(s.MessageOut))
+                   responses=snap_responses(s.MessageOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -128,7 +103,7 @@ class MessageInquiryView(SnapView):
     input = s.MessageLookupIn
 
     @extend_schema(operation_id="bill_reminder_message_inquiry", summary="Status of a bill reminder",
-                   parameters=SIGNED_HEADERS, request=s.MessageLookupIn, responses=_responses(s.MessageStatusOut))
+                   parameters=SIGNED_HEADERS, request=s.MessageLookupIn, responses=snap_responses(s.MessageStatusOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -152,12 +127,12 @@ class MessageCancelView(SnapView):
     input = s.MessageCancelIn
 
     @extend_schema(operation_id="bill_reminder_message_cancel", summary="Cancel a bill reminder",
-                   parameters=SIGNED_HEADERS, request=s.MessageCancelIn, responses=_responses(s.MessageOut))
+                   parameters=SIGNED_HEADERS, request=s.MessageCancelIn, responses=snap_responses(s.MessageOut))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
     def perform(self, credential, data):
-        from kopra.errors import Conflict
+        from core.errors import Conflict
 
         bill = _bill(credential, data)
         try:
@@ -168,21 +143,3 @@ class MessageCancelView(SnapView):
                 raise errors.paid_bill() from exc
             raise errors.invalid_status() from exc
         return message_body(bill)
-
-
-class QuotaInquiryView(SnapView):
-    service_code = errors.SERVICE_QUOTA_INQUIRY
-    input = s.QuotaInquiryIn
-
-    @extend_schema(operation_id="bill_reminder_quota_inquiry", summary="Quota of a biller code",
-                   parameters=SIGNED_HEADERS, request=s.QuotaInquiryIn, responses=_responses(s.QuotaOut))
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
-
-    def perform(self, credential, data):
-        registration = registration_for_code(credential.company, data["billerCode"])
-        if registration is None:
-            raise errors.feature_not_allowed(f"biller code {data['billerCode']} is not registered for Bill Reminder")
-        figures = quota_summary(registration)
-        return {"billerCode": registration.code, "balance": figures["balance"], "reserved": figures["reserved"],
-                "available": figures["available"]}

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billers.models import User
-from kopra.models import AuditEvent
+from core.models import AuditEvent
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, UserFactory, authenticator
 
@@ -125,7 +125,7 @@ def test_only_admins_reach_company_administration(client, company, role):
 
 def test_the_audit_log_shows_only_the_companys_own_lines_and_exports_them_safely(admin_client, company,
                                                                                 other_company):
-    from kopra.audit import audit_record
+    from core.audit import audit_record
 
     audit_record(action="test.mine", sentence="=HYPERLINK(\"http://x\") mine", company=company)
     audit_record(action="test.theirs", sentence="theirs", company=other_company)
@@ -139,7 +139,7 @@ def test_the_audit_log_shows_only_the_companys_own_lines_and_exports_them_safely
 
 
 def test_audit_lines_can_be_neither_changed_nor_deleted(company):
-    from kopra.audit import audit_record
+    from core.audit import audit_record
 
     event = audit_record(action="test", sentence="history", company=company)
     with pytest.raises(DatabaseError), transaction.atomic():

@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kopra.models import AuditEvent
+from core.models import AuditEvent
 from tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator, code_for
 
 pytestmark = pytest.mark.django_db

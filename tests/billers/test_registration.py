@@ -11,8 +11,8 @@ from billers.registrations import (
     service_change_reject,
     service_change_request,
 )
-from kopra.errors import Conflict, NotAllowed
-from kopra.models import AuditEvent
+from core.errors import Conflict, NotAllowed
+from core.models import AuditEvent
 from quota.models import LedgerEntry
 from quota.selectors import quota_available
 from quota.services import quota_grant

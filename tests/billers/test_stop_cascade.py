@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from billers.registrations import service_change_approve, service_change_request
-from kopra.errors import NotAllowed
+from core.errors import NotAllowed
 from quota.selectors import quota_summary
-from reminders.fileformat.rows import RowValues
+from fileformat.rows import RowValues
 from reminders.models import Bill, BillSource, BillStatus
 from reminders.services import bill_create
 from tests.factories import UserFactory, registered_code

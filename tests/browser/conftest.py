@@ -73,7 +73,7 @@ def demo(settings, tmp_path, transactional_db):
     each user's authenticator (the journey reads its codes off it, as from the user's phone)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from kopra import demo as kopra_demo
+    from demo import seed as kopra_demo
 
     settings.VAR_DIR = tmp_path / "var"  # the demo's API key file goes here, not into ./var
     seeded = kopra_demo.seed()

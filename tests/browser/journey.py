@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from kopra import demo
+from demo import seed as demo
 from tests.factories import code_for
 
 CODE_TO_REGISTER = "89124"  # the demo's code that can be registered

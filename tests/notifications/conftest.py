@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from livin.models import LivinUser
-from reminders.fileformat.rows import RowValues
+from fileformat.rows import RowValues
 from reminders.models import BillSource
 from reminders.services import bill_create
 from tests.factories import registered_code

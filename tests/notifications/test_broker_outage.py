@@ -26,7 +26,7 @@ from livin import display
 from livin.models import DisplayedBill, LivinUser, Notification
 from quota.models import LedgerEntry
 from quota.selectors import ledger_mismatches, quota_summary
-from reminders.fileformat.rows import RowValues
+from fileformat.rows import RowValues
 from reminders.models import Bill, BillSource, BillStatus
 from reminders.services import bill_create
 from tests.conftest import redis_url_or_skip

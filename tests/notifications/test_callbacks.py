@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from kopra import signing
+from core import signing
 from notifications import callbacks
 from notifications.models import CallbackEvent
 from tests.notifications.receiver import Receiver
@@ -31,11 +31,11 @@ def receiver(company):
 def test_displayed_and_paid_events_arrive_signed_as_section_2_says(make_bill, receiver):
     from decimal import Decimal
 
-    from notifications.services import payment_received
+    from reminders.services import bill_payment_received
 
     bill = make_bill()
     run_scheduler()
-    payment_received(reference=bill.reference_no, amount=Decimal("150000.00"), channel="MBP",
+    bill_payment_received(reference=bill.reference_no, amount=Decimal("150000.00"), channel="MBP",
                      payment_reference="PAY9")
     deliver_all()
 

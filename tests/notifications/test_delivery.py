@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from livin import display
 from livin.models import DisplayedBill, LivinUser, Notification
 from notifications import services
+from reminders import services as reminder_services
 from notifications.models import DeliveryAttempt
 from quota.selectors import quota_summary
 from reminders.models import Bill, BillStatus
@@ -107,9 +108,9 @@ def test_pushing_the_same_batch_three_times_pushes_once_and_charges_once(make_bi
 def test_the_sandbox_pushes_a_reference_once_even_when_asked_twice(make_bill):
     bill = make_bill()
     request = services._push_request(bill)
-    from notifications.gateway import InProcessLivinGateway
+    from livin.gateways import SandboxLivinGateway
 
-    gateway = InProcessLivinGateway()
+    gateway = SandboxLivinGateway()
     assert gateway.push_bills([request]) == {bill.reference_no: "pushed"}
     assert gateway.push_bills([request]) == {bill.reference_no: "pushed"}
     assert Notification.objects.count() == 1
@@ -162,12 +163,13 @@ def test_retries_stop_at_the_bills_end_and_the_bill_fails_with_its_quota_release
 
 
 def test_a_refusal_is_not_retried(make_bill, registration, monkeypatch):
-    from notifications.gateway import InProcessLivinGateway, PermanentGatewayError
+    from livin.gateways import SandboxLivinGateway
+    from notifications.gateway import PermanentGatewayError
 
     def refuse(self, bills):
         raise PermanentGatewayError("400 bad bill")
 
-    monkeypatch.setattr(InProcessLivinGateway, "push_bills", refuse)
+    monkeypatch.setattr(SandboxLivinGateway, "push_bills", refuse)
     bill = make_bill()
     run_scheduler()
     bill.refresh_from_db()
@@ -221,8 +223,8 @@ def test_a_wrong_amount_is_refused_by_the_closed_payment(make_bill):
     run_scheduler()
     with pytest.raises(display.SandboxRefused, match="exactly"):
         display.pay(reference=bill.reference_no, phone=USER_PHONE, amount=Decimal("150001.00"), channel="MBP")
-    with pytest.raises(services.PaymentRefused):
-        services.payment_received(reference=bill.reference_no, amount=Decimal("1.00"), channel="MVA",
+    with pytest.raises(reminder_services.PaymentRefused):
+        reminder_services.bill_payment_received(reference=bill.reference_no, amount=Decimal("1.00"), channel="MVA",
                                   payment_reference="PAYX")
     bill.refresh_from_db()
     assert bill.status == BillStatus.DISPLAYED
@@ -232,7 +234,7 @@ def test_a_duplicate_payment_notification_changes_nothing(make_bill, registratio
     bill = make_bill()
     run_scheduler()
     for _ in range(3):
-        services.payment_received(reference=bill.reference_no, amount=Decimal("150000.00"), channel="MVA",
+        reminder_services.bill_payment_received(reference=bill.reference_no, amount=Decimal("150000.00"), channel="MVA",
                                   payment_reference="PAY1")
     bill.refresh_from_db()
     assert bill.status == BillStatus.PAID
@@ -243,7 +245,7 @@ def test_a_duplicate_payment_notification_changes_nothing(make_bill, registratio
 def test_a_scheduled_bill_paid_elsewhere_is_never_pushed_and_its_quota_released(make_bill, registration):
     bill = make_bill(start=timezone.now() + dt.timedelta(hours=1))
     services.directory_check(bill_ids=[bill.pk])
-    services.payment_received(reference=bill.reference_no, amount=Decimal("150000.00"), channel="MVA",
+    reminder_services.bill_payment_received(reference=bill.reference_no, amount=Decimal("150000.00"), channel="MVA",
                               payment_reference="PAY2")
     with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
         run_scheduler()

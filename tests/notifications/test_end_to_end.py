@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from kopra.client import SnapClient
+from snap.client import SnapClient
 from livin import display
 from livin.models import DisplayedBill, LivinUser
 from notifications import callbacks
@@ -35,8 +35,8 @@ def wait_for(condition, what: str, worker, seconds: float = 60):
 def test_a_bill_sent_through_the_api_is_shown_paid_withdrawn_and_reported(
     company, celery_worker_process, live_server_fresh_connections
 ):
-    from billers import credentials
-    from kopra import signing
+    from snap import credentials
+    from core import signing
 
     registration = registered_code(company, quota=5, code="89123")
     LivinUser.objects.create(phone="+6281234567890", name="Budi")

@@ -63,7 +63,7 @@ def test_a_server_that_does_not_answer_is_a_temporary_error(settings):
 
 
 def test_the_scheduler_delivers_through_the_http_gateway(live_server_fresh_connections, settings, make_bill):
-    settings.LIVIN_GATEWAY = "http"
+    settings.LIVIN_GATEWAY = "notifications.gateway.HttpLivinGateway"
     settings.LIVIN_BASE_URL = live_server_fresh_connections.url
     bill = make_bill()
     run_scheduler()

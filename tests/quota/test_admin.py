@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from kopra.models import AuditEvent
+from core.models import AuditEvent
 from quota import selectors
 from quota.models import LedgerEntry, TopUpOrder
 from quota.services import topup_approve, topup_request

@@ -6,7 +6,7 @@ from threading import Barrier
 import pytest
 from django.db import connection
 
-from kopra.errors import Conflict, InsufficientQuota
+from core.errors import Conflict, InsufficientQuota
 from quota import selectors
 from quota.models import LedgerEntry
 from quota.services import quota_consume, quota_reserve

@@ -6,7 +6,7 @@ import pytest
 
 from billers.models import BillerCode, Registration
 from billers.selectors import registration_refusal
-from kopra import demo
+from demo import seed as demo
 from livin.models import CoreAccount
 from quota.models import LedgerEntry
 from quota.selectors import agreement_in_force, topup_quote

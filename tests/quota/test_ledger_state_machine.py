@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from kopra.errors import Conflict, InsufficientQuota
+from core.errors import Conflict, InsufficientQuota
 from quota import services
 from quota.models import LedgerEntry, QuotaAccount
 from quota.selectors import BALANCE_KINDS, RESERVED_KINDS

@@ -9,7 +9,8 @@ from django.utils import timezone
 from livin.models import CoreAccount, CoreDebit
 from quota import selectors
 from quota.models import LedgerEntry, TopUpOrder
-from quota.payments import BankUnavailable, SandboxPaymentsGateway
+from livin.gateways import SandboxPaymentsGateway
+from quota.payments import BankUnavailable
 from quota.services import topup_request, topups_expire, topups_settle_debits
 from quota.tasks import settle_debits
 
@@ -35,7 +36,7 @@ class FlakyBank(SandboxPaymentsGateway):
 
 @pytest.fixture
 def flaky_bank(settings, company):
-    settings.KOPRA_PAYMENTS_GATEWAY = f"{__name__}.FlakyBank"
+    settings.PAYMENTS_GATEWAY = f"{__name__}.FlakyBank"
     FlakyBank.lost = FlakyBank.down = 0
     company.approval_for_topup = False
     company.save()

@@ -3,8 +3,8 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from kopra.errors import Conflict, InsufficientQuota, InvalidInput
-from kopra.models import AuditEvent
+from core.errors import Conflict, InsufficientQuota, InvalidInput
+from core.models import AuditEvent
 from quota import selectors
 from quota.models import LedgerEntry, QuotaAccount
 from quota.services import (

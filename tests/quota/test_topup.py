@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from kopra.errors import Conflict, InvalidInput, NotAllowed
-from kopra.models import AuditEvent
+from core.errors import Conflict, InvalidInput, NotAllowed
+from core.models import AuditEvent
 from livin.models import CoreAccount, VirtualAccountBill
 from livin.services import PaymentRefused, va_pay
 from quota import selectors

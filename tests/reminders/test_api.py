@@ -9,8 +9,8 @@ import time_machine
 from django.utils import timezone
 
 from billers.models import Registration
-from kopra import signing
-from kopra.client import CANCEL_PATH, INQUIRY_PATH, MESSAGES_PATH, QUOTA_PATH, TOKEN_PATH
+from core import signing
+from snap.client import CANCEL_PATH, INQUIRY_PATH, MESSAGES_PATH, QUOTA_PATH, TOKEN_PATH
 from quota.selectors import quota_summary
 from reminders.models import Bill, BillStatus
 from reminders.services import bill_transition
@@ -204,7 +204,7 @@ def test_another_clients_token_is_an_invalid_token(api, company, keypair, wsgi_t
 
 
 def test_a_revoked_credential_can_neither_call_nor_get_a_token(api):
-    from billers.credentials import credential_revoke
+    from snap.credentials import credential_revoke
 
     api.get_token()
     credential_revoke(credential=api.credential, actor=None)

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from django.db import connection
 
-from kopra import signing
-from kopra.client import MESSAGES_PATH, SnapClient
+from core import signing
+from snap.client import MESSAGES_PATH, SnapClient
 from quota.selectors import quota_summary
 from reminders.models import Bill
 from tests.reminders.conftest import make_client

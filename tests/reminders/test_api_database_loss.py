@@ -8,8 +8,8 @@ import time_machine
 from django.db import OperationalError
 from django.utils import timezone
 
-from kopra.client import MESSAGES_PATH
-from kopra.models import IdempotencyRecord
+from snap.client import MESSAGES_PATH
+from snap.models import IdempotencyRecord
 from reminders.models import Bill
 from tests.reminders.test_api import message
 
@@ -24,20 +24,20 @@ def lost(*args, **kwargs):
 
 def test_a_database_lost_during_the_call_and_the_release_is_a_snap_503(api, monkeypatch):
     monkeypatch.setattr("reminders.services.bill_create", lost)
-    monkeypatch.setattr("kopra.snap.idempotency.release", lost)
+    monkeypatch.setattr("snap.idempotency.release", lost)
     response = api.call(MESSAGES_PATH, message(), external_id="9001")
     assert (response.status_code, response.body) == (503, UNAVAILABLE)
 
 
 def test_a_database_lost_during_authentication_is_a_snap_503(api, monkeypatch):
     api.get_token()
-    monkeypatch.setattr("billers.credentials.token_credential", lost)
+    monkeypatch.setattr("snap.credentials.token_credential", lost)
     response = api.call(MESSAGES_PATH, message())
     assert (response.status_code, response.body) == (503, UNAVAILABLE)
 
 
 def test_an_answer_that_could_not_be_stored_is_still_given(api, monkeypatch):
-    monkeypatch.setattr("kopra.snap.idempotency.store", lost)
+    monkeypatch.setattr("snap.idempotency.store", lost)
     response = api.call(MESSAGES_PATH, message(), external_id="9002")
     assert response.status_code == 200 and response.body["responseCode"] == "2009000"
     assert Bill.objects.count() == 1
@@ -48,7 +48,7 @@ def test_a_claim_left_by_a_dead_request_is_taken_over_by_a_later_retry(api):
     now = timezone.now()
     api.get_token()
     with time_machine.travel(now - dt.timedelta(seconds=130), tick=False):
-        from kopra.snap import idempotency
+        from snap import idempotency
 
         idempotency.claim(partner_id=api.client_key, external_id="9003", method="POST", path=MESSAGES_PATH,
                           body=__import__("json").dumps(body, separators=(",", ":")).encode())

@@ -4,7 +4,7 @@ status, the quota or the portal's reference of what it creates."""
 import pytest
 
 from billers.models import Company
-from kopra.client import CANCEL_PATH, MESSAGES_PATH, QUOTA_PATH
+from snap.client import CANCEL_PATH, MESSAGES_PATH, QUOTA_PATH
 from quota.selectors import ledger_mismatches, quota_summary
 from reminders.models import Bill, BillStatus
 from tests.factories import CompanyFactory, registered_code

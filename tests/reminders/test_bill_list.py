@@ -197,7 +197,7 @@ _bulk_keys = iter(range(1, 10_000))
 
 
 def make_active(registration, count):
-    from reminders.fileformat.rows import RowValues
+    from fileformat.rows import RowValues
     from reminders.services import bill_create
 
     now = dt.datetime.now(dt.UTC)

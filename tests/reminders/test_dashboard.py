@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from kopra.dashboard import dashboard
+from console.dashboard import dashboard
 from quota.services import quota_consume, quota_reserve
 from reminders.models import BillStatus
 from tests.conftest import sign_in
@@ -163,7 +163,7 @@ def test_the_dashboard_issues_the_same_queries_for_5_or_50_codes_and_bills(clien
 
 
 def test_a_long_status_label_widens_the_label_column_instead_of_being_cut_off():
-    from kopra.charts import horizontal_bars
+    from console.charts import horizontal_bars
 
     short = horizontal_bars([("Paid", 1, "1", "ok")])
     indonesian = horizontal_bars([("Bukan pengguna Livin'", 3, "3", "off"), ("Lunas", 1, "1", "ok")])

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminders.fileformat import CellError, parse_amount
-from reminders.fileformat.amounts import MAX_AMOUNT
+from fileformat import CellError, parse_amount
+from fileformat.amounts import MAX_AMOUNT
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminders.fileformat import CellError, latest_end, parse_end, parse_start
-from reminders.fileformat.dates import WIB
+from fileformat import CellError, latest_end, parse_end, parse_start
+from core.time import WIB
 
 UTC = dt.timezone.utc
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reminders.fileformat import CellError, normalise_phone
-from reminders.fileformat.phones import _fast_path, _normalise_with_phonenumbers, _phone_text
+from fileformat import CellError, normalise_phone
+from fileformat.phones import _fast_path, _normalise_with_phonenumbers, _phone_text
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,18 @@ from xml.sax.saxutils import escape
 import openpyxl
 import pytest
 
-from kopra.exports import csv_bytes
-from reminders.fileformat import BadCell, FileRefused, open_upload, validate_row
-from reminders.fileformat import workbook as workbook_module
-from reminders.fileformat.dates import WIB
-from reminders.fileformat.error_file import error_file_rows, row_error_text
-from reminders.fileformat.package_scan import OLE2_SIGNATURE, check_workbook
-from reminders.fileformat.template_file import (
+from core.exports import csv_bytes
+from fileformat import BadCell, FileRefused, open_upload, validate_row
+from fileformat import workbook as workbook_module
+from core.time import WIB
+from fileformat.error_file import error_file_rows, row_error_text
+from fileformat.package_scan import OLE2_SIGNATURE, check_workbook
+from fileformat.template_file import (
     INSTRUCTIONS_SHEET,
     build_template_csv,
     build_template_xlsx,
 )
-from reminders.fileformat.workbook import Closer, _calamine_rows, _streamed_rows
+from fileformat.workbook import Closer, _calamine_rows, _streamed_rows
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "uploads"
 NOW = dt.datetime(2026, 12, 1, tzinfo=WIB)

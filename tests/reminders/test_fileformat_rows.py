@@ -7,9 +7,9 @@ from django.utils.translation import override
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reminders.fileformat import BadCell, FileRefused, RowChecker, match_headers, validate_row
-from reminders.fileformat import rows as rows_module
-from reminders.fileformat.dates import WIB
+from fileformat import BadCell, FileRefused, RowChecker, match_headers, validate_row
+from fileformat import rows as rows_module
+from core.time import WIB
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=WIB)
 HEADER = [

@@ -13,10 +13,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reminders.fileformat import BadCell, FileRefused, sheet_stream
-from reminders.fileformat.package_scan import check_workbook, inflate, read_small
-from reminders.fileformat.template_file import build_template_xlsx
-from reminders.fileformat.workbook import _date_styles
+from fileformat import BadCell, FileRefused, sheet_stream
+from fileformat.package_scan import check_workbook, inflate, read_small
+from fileformat.template_file import build_template_xlsx
+from fileformat.workbook import _date_styles
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "uploads"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -25,15 +25,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from kopra.errors import Conflict, InsufficientQuota
+from core.errors import Conflict, InsufficientQuota
 from livin import display
 from livin.models import DisplayedBill, LivinUser
 from notifications import services as delivery
-from notifications.services import PaymentRefused
+from reminders.services import PaymentRefused, bill_payment_received
 from quota.models import LedgerEntry, QuotaAccount
 from quota.selectors import ledger_mismatches
 from quota.services import quota_grant
-from reminders.fileformat.rows import RowValues
+from fileformat.rows import RowValues
 from reminders.models import ACTIVE_STATUSES, TRANSITIONS, Bill, BillEvent, BillSource, BillStatus
 from reminders.services import bill_cancel, bill_create, bills_cancel_for_stop
 from tests.factories import CompanyFactory, registration_with_quota
@@ -132,14 +132,14 @@ class BillLifecycleMachine(RuleBasedStateMachine):
         amount = AMOUNT if exact else AMOUNT + 1
         payable = bill.status in (BillStatus.DISPLAYED, BillStatus.SCHEDULED)
         if bill.status == BillStatus.PAID:
-            delivery.payment_received(reference=bill.reference_no, amount=amount, channel="MBP",
+            bill_payment_received(reference=bill.reference_no, amount=amount, channel="MBP",
                                       payment_reference=f"P{bill.pk}")
         elif not payable or not exact:
             with pytest.raises(PaymentRefused):
-                delivery.payment_received(reference=bill.reference_no, amount=amount, channel="MBP",
+                bill_payment_received(reference=bill.reference_no, amount=amount, channel="MBP",
                                           payment_reference=f"P{bill.pk}")
         else:
-            paid = delivery.payment_received(reference=bill.reference_no, amount=amount, channel="MBP",
+            paid = bill_payment_received(reference=bill.reference_no, amount=amount, channel="MBP",
                                              payment_reference=f"P{bill.pk}")
             assert paid.status == BillStatus.PAID
 

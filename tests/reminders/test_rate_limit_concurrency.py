@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from kopra import signing
-from kopra.client import QUOTA_PATH
+from core import signing
+from snap.client import QUOTA_PATH
 from tests.conftest import ROOT, database_url_of_test_db, free_port, redis_url_or_skip
 from tests.factories import registered_code
 from tests.reminders.conftest import make_client
@@ -80,7 +80,7 @@ def burst(client) -> list[str]:
 
 
 def limited_client(company, url):
-    from billers.models import ApiCredential
+    from snap.models import ApiCredential
 
     registered_code(company, quota=10, code="89123")
     # One connection per concurrent call, none closed while the burst lasts: a smaller pool
@@ -111,7 +111,7 @@ def test_exactly_n_of_200_concurrent_calls_pass_a_limit_of_n_on_redis(company, w
 
 
 def test_exactly_n_of_200_concurrent_calls_pass_a_limit_of_n_on_the_database(company, web_processes, settings):
-    from kopra.models import RateWindow
+    from snap.models import RateWindow
 
     settings.REDIS_URL = ""
     url = web_processes({"REDIS_URL": ""})

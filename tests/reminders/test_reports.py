@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from kopra.reports import report
+from console.reports import report
 from quota.services import quota_consume, quota_release, quota_reserve
 from reminders.models import BillStatus
 from tests.conftest import sign_in

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from reminders import timeline
-from reminders.fileformat.rows import RowValues
+from fileformat.rows import RowValues
 from reminders.models import BillSource
 from reminders.services import bill_cancel, bill_create
 from tests.factories import registered_code

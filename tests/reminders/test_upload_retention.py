@@ -8,9 +8,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from kopra.models import AuditEvent
+from core.models import AuditEvent
 from reminders import uploads
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 from reminders.models import Bill, Upload, UploadError, UploadRow
 from reminders.tasks import expire_upload_files
 from tests.conftest import sign_in

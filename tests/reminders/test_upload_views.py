@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 
 from reminders import uploads
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 from reminders.models import Bill, BillStatus, Upload
 from tests.conftest import sign_in
 from tests.factories import UserFactory, registered_code

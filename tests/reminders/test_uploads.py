@@ -12,15 +12,15 @@ import time_machine
 from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kopra.errors import Conflict, InsufficientQuota, InvalidInput, NotAllowed
-from kopra.models import AuditEvent
+from core.errors import Conflict, InsufficientQuota, InvalidInput, NotAllowed
+from core.models import AuditEvent
 from quota.models import LedgerEntry
 from quota.selectors import ledger_mismatches, quota_summary
 from reminders import uploads
-from reminders.fileformat.dates import WIB
+from core.time import WIB
 from reminders.models import Bill, BillEvent, BillSource, BillStatus, Upload, UploadError, UploadRow
 from reminders.services import bill_cancel, bill_create
-from reminders.fileformat import RowValues
+from fileformat import RowValues
 from tests.factories import UserFactory, registered_code
 
 pytestmark = pytest.mark.django_db
@@ -677,7 +677,7 @@ def test_the_error_file_has_the_original_columns_of_failing_rows_an_error_column
                                            row("K1", name="again")))
     rows = list(uploads.upload_error_file_rows(upload))
     assert rows[0] == [*HEADER.split(","), "error"]
-    assert rows[1][:3] == ["K2", "12345", "=HYPERLINK(1)"]  # neutralised by the writer (kopra.exports)
+    assert rows[1][:3] == ["K2", "12345", "=HYPERLINK(1)"]  # neutralised by the writer (core.exports)
     assert rows[1][-1] == ("payer_phone: 12345 is not an Indonesian mobile number; write it like 081234567890 "
                            "or +6281234567890.")
     assert rows[2][0] == "K1" and rows[2][-1].startswith("bill_key: The bill key K1 is also in row 2")

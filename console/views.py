@@ -1,0 +1,172 @@
+"""Console pages that read across apps: the dashboard, the approval queue, the reports; and the
+project-wide pages: language switch, help, and error pages that never show a stack trace."""
+
+import tempfile
+
+from django.conf import settings
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from billers import registration_views
+from billers import selectors as billers_selectors
+from console.dashboard import dashboard
+from billers.models import Registration, Role
+from console import reports
+from console.approval_queue import approval_queue as queue_of
+from core.downloads import csv_response
+from core.exports import write_xlsx
+from console.forms import ReportForm
+from core.tenancy import company_queryset, company_view
+from quota import views as quota_views
+from reminders import upload_views
+from core.time import WIB
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@company_view()
+def home(request):
+    """The dashboard of the company, or of one of its codes (``?code=<registration id>``)."""
+    registrations = billers_selectors.registrations_of(request.company)
+    chosen = next((r for r in registrations if str(r.pk) == request.GET.get("code", "")), None)
+    return render(request, "console/home.html", {
+        "registrations": registrations, "chosen": chosen,
+        "board": dashboard(request.company, registration=chosen),
+    })
+
+
+@company_view(Role.APPROVER)
+@require_GET
+def approval_queue(request):
+    return render(request, "console/approvals.html", {"queue": queue_of(request.company, request.user)})
+
+
+# One way to decide each request: the queue's buttons go through the request's own page
+# view (its guard, its service, its messages); only where the user lands afterwards differs.
+DECISIONS = {
+    ("upload", "approve"): upload_views.upload_approve,
+    ("upload", "reject"): upload_views.upload_reject,
+    ("topup", "approve"): quota_views.topup_approve,
+    ("topup", "reject"): quota_views.topup_refuse,
+    ("change", "approve"): registration_views.service_change_approve,
+    ("change", "reject"): registration_views.service_change_reject,
+}
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def approval_decide(request, kind, pk, decision):
+    view = DECISIONS.get((kind, decision))
+    if view is None:
+        raise Http404("No such decision.")
+    response = view(request, pk=pk)
+    if 300 <= response.status_code < 400:
+        return redirect("approval_queue")
+    return response
+
+
+def _report_form(request) -> ReportForm:
+    registrations = (company_queryset(request, Registration).select_related("biller_code")
+                     .order_by("biller_code__code"))
+    today = timezone.now().astimezone(WIB).date()
+    params = request.GET.copy()
+    # The range the report covers is shown in the form, the default one included.
+    period = params.get("period") if params.get("period") in reports.PERIODS else "day"
+    start, end = reports.default_range(period, today)
+    params["period"] = period
+    params.setdefault("date_from", start.isoformat())
+    params.setdefault("date_to", end.isoformat())
+    for name in ("date_from", "date_to"):
+        params[name] = params[name] or {"date_from": start, "date_to": end}[name].isoformat()
+    return ReportForm(params, registrations=registrations, today=today)
+
+
+@company_view()
+@require_GET
+def report(request):
+    form = _report_form(request)
+    result = None
+    if form.is_valid():
+        data = form.cleaned_data
+        result = reports.report(request.company, period=data["period"], date_from=data["date_from"],
+                                date_to=data["date_to"], registration=data["code"])
+    query = request.GET.urlencode()
+    return render(request, "console/report.html", {"form": form, "report": result, "query": query})
+
+
+@company_view()
+@require_GET
+def report_export(request, file_format):
+    form = _report_form(request)
+    if not form.is_valid():
+        return redirect(reverse("report") + "?" + request.GET.urlencode())
+    data = form.cleaned_data
+    result = reports.report(request.company, period=data["period"], date_from=data["date_from"],
+                            date_to=data["date_to"], registration=data["code"])
+    code = data["code"].code if data["code"] else "all"
+    filename = f"report-{request.company.company_id}-{code}-{data['period']}-{data['date_from']:%Y%m%d}-" \
+               f"{data['date_to']:%Y%m%d}.{file_format}"
+    if file_format == "csv":
+        return csv_response(filename, reports.EXPORT_HEADER,
+                            ([row[0].isoformat(), *row[1:]] for row in reports.export_rows(result)))
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    write_xlsx([reports.EXPORT_HEADER, *reports.export_rows(result)], spool, sheet_title="Report")
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
+# --- Project-wide pages ----------------------------------------------------------------
+
+
+@require_POST
+def set_language(request):
+    """Switches the language, and remembers it for the signed-in user."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        from billers.services import user_set_language
+
+        user_set_language(user=request.user, language=language)
+    return response
+
+
+def help_page(request):
+    """What the service is, who may use it, quota, stopping, risks and contacts; readable before sign-in."""
+    return render(request, "help.html")
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith(("/snap/", "/api/", "/sandbox/api/")) or (
+        "application/json" in request.headers.get("Accept", "")
+    )
+
+
+def _error(request, status: int, title, text):
+    if _wants_json(request):
+        # Integrators read errors in English whatever their Accept-Language, as API.md fixes them.
+        with translation.override("en"):
+            return JsonResponse({"error": str(title), "detail": str(text)}, status=status)
+    return render(request, "error.html", {"status": status, "title": title, "text": text}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, _("Not allowed"), _("Your role does not allow this page or action."))
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, _("Not found"), _("There is nothing here, or it is not yours to see."))
+
+
+def server_error(request):
+    return _error(request, 500, _("Something went wrong"),
+                  _("The error has been logged with this request's id. Please try again."))

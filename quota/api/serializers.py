@@ -1,0 +1,16 @@
+"""Open API shapes of the quota operations."""
+
+from rest_framework import serializers
+
+
+class QuotaInquiryIn(serializers.Serializer):
+    billerCode = serializers.CharField(max_length=10)  # noqa: N815
+
+
+class QuotaOut(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    billerCode = serializers.CharField()  # noqa: N815
+    balance = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    available = serializers.IntegerField()

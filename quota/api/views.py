@@ -1,0 +1,27 @@
+"""Open API: the quota of a biller code (API.md section 7). Thin: shape in, selector, shape out."""
+
+from drf_spectacular.utils import extend_schema
+
+from billers.selectors import registration_for_code
+from quota.api import serializers as s
+from quota.selectors import quota_summary
+from snap import errors
+from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
+
+
+class QuotaInquiryView(SnapView):
+    service_code = errors.SERVICE_QUOTA_INQUIRY
+    input = s.QuotaInquiryIn
+
+    @extend_schema(operation_id="bill_reminder_quota_inquiry", summary="Quota of a biller code",
+                   parameters=SIGNED_HEADERS, request=s.QuotaInquiryIn, responses=snap_responses(s.QuotaOut))
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        registration = registration_for_code(credential.company, data["billerCode"])
+        if registration is None:
+            raise errors.feature_not_allowed(f"biller code {data['billerCode']} is not registered for Bill Reminder")
+        figures = quota_summary(registration)
+        return {"billerCode": registration.code, "balance": figures["balance"], "reserved": figures["reserved"],
+                "available": figures["available"]}

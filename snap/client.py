@@ -1,0 +1,540 @@
+"""A signing client for the Open API, and its command line.
+
+    python -m snap.client --credentials var/demo/credentials.json send \\
+        --biller-code 89123 --bill-key 123 --phone 081234567890 --amount 150000
+
+Signs exactly the bytes it sends (API.md sections 1 and 2) with core.signing. Tests pass
+`transport=httpx.WSGITransport(app=...)` to talk to a WSGI app without a server, and use
+`build_request(..., sign_*=..., headers_override=...)` to send deliberately wrong requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core import signing
+from core.time import WIB
+
+TOKEN_PATH = "/snap/v1.0/access-token/b2b"
+MESSAGES_PATH = "/snap/v1.0/bill-reminder/messages"
+INQUIRY_PATH = "/snap/v1.0/bill-reminder/messages/inquiry"
+CANCEL_PATH = "/snap/v1.0/bill-reminder/messages/cancel"
+QUOTA_PATH = "/snap/v1.0/bill-reminder/quota/inquiry"
+
+DEFAULT_CHANNEL_ID = "95221"
+DEFAULT_CREDENTIALS_PATH = "var/demo/credentials.json"
+# Ask for a new token this long before the old one expires, so that a token never
+# expires between signing a request and the server reading it.
+TOKEN_REFRESH_MARGIN = timedelta(seconds=60)
+_UNSET: Any = object()
+
+Clock = Callable[[], datetime]
+Body = Mapping[str, Any] | str | bytes | None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class SnapResponse:
+    """An API answer: HTTP status, the JSON body ({} if not JSON) and headers."""
+
+    status_code: int
+    body: dict[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def response_code(self) -> str | None:
+        return self.body.get("responseCode")
+
+    @classmethod
+    def from_httpx(cls, response: httpx.Response) -> SnapResponse:
+        try:
+            parsed = response.json()
+        except ValueError:
+            parsed = None
+        return cls(
+            status_code=response.status_code,
+            body=parsed if isinstance(parsed, dict) else {},
+            headers=dict(response.headers),
+            text=response.text,
+        )
+
+
+class SnapTokenError(Exception):
+    """The access-token request was refused; `response` holds the server's answer."""
+
+    def __init__(self, response: SnapResponse):
+        self.response = response
+        reason = response.body.get("responseMessage") or response.text[:150] or "no body"
+        super().__init__(f"Access token refused (HTTP {response.status_code}): {reason}")
+
+
+def new_external_id(now: datetime | None = None) -> str:
+    """A numeric X-EXTERNAL-ID: milliseconds since the epoch + 12 random digits (25 digits)."""
+    moment = now or _utc_now()
+    return f"{int(moment.timestamp() * 1000)}{secrets.randbelow(10**12):012d}"
+
+
+def new_partner_reference(now: datetime | None = None) -> str:
+    """A partnerReferenceNo for ad-hoc calls: `CLI-<Jakarta time>-<random>`."""
+    moment = (now or _utc_now()).astimezone(WIB)
+    return f"CLI-{moment:%Y%m%d%H%M%S}-{secrets.token_hex(3).upper()}"
+
+
+def format_amount(value: Decimal | int | str | Mapping[str, Any], currency: str = "IDR") -> dict:
+    """`{"value": "150000.00", "currency": "IDR"}` from a number (or an amount dict as is)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, float):
+        raise TypeError("Pass amounts as Decimal, int or str, not float.")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"Amount {value!r} is not a number.") from None
+    return {"value": f"{amount.quantize(Decimal('0.01'))}", "currency": currency}
+
+
+def _camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _encode_body(body: Body) -> bytes:
+    # Compact JSON: what is sent is already minified, so nothing can differ between the
+    # bytes signed and the bytes received.
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class SnapClient:
+    """Calls the Open API as one credential: fetches and caches the token, signs every call."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_key: str,
+        client_secret: str,
+        private_key_pem: str | bytes,
+        *,
+        channel_id: str = DEFAULT_CHANNEL_ID,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        timeout: float = 30.0,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.client_key = client_key
+        self.client_secret = client_secret
+        self.private_key_pem = private_key_pem
+        self.channel_id = channel_id
+        self.clock: Clock = clock or _utc_now
+        self._http = httpx.Client(transport=transport, timeout=timeout)
+        self._token: str | None = None
+        self._token_refresh_at: datetime | None = None
+
+    @classmethod
+    def from_credentials_file(
+        cls, path: str | Path, base_url: str | None = None, **kwargs: Any
+    ) -> SnapClient:
+        """A client from the JSON the demo seeder writes (its "api" section).
+
+        A relative private_key_path is read from the current directory.
+        """
+        path = Path(path)
+        try:
+            api = json.loads(path.read_text(encoding="utf-8"))["api"]
+            key_path = Path(api["private_key_path"])
+            url = base_url or api.get("base_url") or ""
+            client_key, client_secret = api["client_key"], api["client_secret"]
+        except FileNotFoundError:
+            raise FileNotFoundError(f"Credentials file {path} not found.") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"Credentials file {path} needs an \"api\" object with base_url, client_key, "
+                f"client_secret and private_key_path ({type(exc).__name__}: {exc})."
+            ) from None
+        try:
+            private_key_pem = key_path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"Private key {key_path} (private_key_path in {path}) not found; a relative "
+                f"path is read from the current directory, {Path.cwd()}."
+            ) from None
+        if not url:
+            raise ValueError(f"No base URL: pass --base-url or set api.base_url in {path}.")
+        kwargs.setdefault("channel_id", api.get("channel_id", DEFAULT_CHANNEL_ID))
+        return cls(url, client_key, client_secret, private_key_pem, **kwargs)
+
+    # --- plumbing ------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SnapClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, request: httpx.Request) -> SnapResponse:
+        """Send a request built by build_request/build_token_request (possibly altered)."""
+        return SnapResponse.from_httpx(self._http.send(request))
+
+    def _timestamp(self) -> str:
+        return signing.format_timestamp(self.clock())
+
+    # --- access token (section 1) ----------------------------------------------------
+
+    def build_token_request(
+        self,
+        *,
+        timestamp: str | None = None,
+        sign_client_key: str | None = None,
+        sign_timestamp: str | None = None,
+        headers_override: Mapping[str, str | None] | None = None,
+    ) -> httpx.Request:
+        """The signed access-token request; sign_* sign a different value than the one sent."""
+        timestamp = timestamp or self._timestamp()
+        message = signing.token_string_to_sign(
+            sign_client_key if sign_client_key is not None else self.client_key,
+            sign_timestamp if sign_timestamp is not None else timestamp,
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-TIMESTAMP": timestamp,
+            "X-CLIENT-KEY": self.client_key,
+            "X-SIGNATURE": signing.rsa_sign(self.private_key_pem, message),
+        }
+        return self._build(
+            "POST",
+            self.base_url + TOKEN_PATH,
+            headers,
+            headers_override,
+            _encode_body({"grantType": "client_credentials"}),
+        )
+
+    def request_token(self, **build_kwargs: Any) -> SnapResponse:
+        """Ask for a new access token, without caching; the raw answer."""
+        return self.send(self.build_token_request(**build_kwargs))
+
+    def get_token(self, *, force: bool = False) -> str:
+        """The cached access token, fetched anew when missing or about to expire."""
+        now = self.clock()
+        if (
+            not force
+            and self._token is not None
+            and self._token_refresh_at is not None
+            and now < self._token_refresh_at
+        ):
+            return self._token
+        response = self.request_token()
+        token = response.body.get("accessToken")
+        if not response.ok or not isinstance(token, str) or not token:
+            raise SnapTokenError(response)
+        try:
+            lifetime = timedelta(seconds=int(response.body.get("expiresIn", 0)))
+        except (TypeError, ValueError):
+            lifetime = timedelta(0)
+        self._token = token
+        self._token_refresh_at = now + max(lifetime - TOKEN_REFRESH_MARGIN, lifetime / 2)
+        return token
+
+    def forget_token(self) -> None:
+        self._token = None
+        self._token_refresh_at = None
+
+    # --- signed service calls (section 2) ----------------------------------------------
+
+    def build_request(
+        self,
+        path: str,
+        body: Body,
+        *,
+        method: str = "POST",
+        external_id: str | None = None,
+        timestamp: str | None = None,
+        access_token: str | None = None,
+        sign_method: str | None = None,
+        sign_path: str | None = None,
+        sign_token: str | None = None,
+        sign_body: Body = _UNSET,
+        sign_timestamp: str | None = None,
+        headers_override: Mapping[str, str | None] | None = None,
+    ) -> httpx.Request:
+        """A signed request, ready for send().
+
+        A dict body is sent as compact JSON; str/bytes are sent as they are. Each sign_*
+        argument signs that value instead of the one sent, and headers_override replaces
+        headers after signing (None removes one): tests use both to prove tampering fails.
+        """
+        token = access_token if access_token is not None else self.get_token()
+        timestamp = timestamp or self._timestamp()
+        content = _encode_body(body)
+        url = httpx.URL(self.base_url + path)
+        # The endpoint as it goes on the wire (after httpx's quoting), not as typed.
+        endpoint_url = url.raw_path.decode("ascii")
+        signature = signing.hmac_signature(
+            self.client_secret,
+            sign_method if sign_method is not None else method,
+            sign_path if sign_path is not None else endpoint_url,
+            sign_token if sign_token is not None else token,
+            content if sign_body is _UNSET else _encode_body(sign_body),
+            sign_timestamp if sign_timestamp is not None else timestamp,
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {token}",
+            "X-TIMESTAMP": timestamp,
+            "X-PARTNER-ID": self.client_key,
+            "X-EXTERNAL-ID": external_id or new_external_id(self.clock()),
+            "CHANNEL-ID": self.channel_id,
+            "X-SIGNATURE": signature,
+        }
+        return self._build(method, url, headers, headers_override, content)
+
+    def _build(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        headers: dict[str, str],
+        headers_override: Mapping[str, str | None] | None,
+        content: bytes,
+    ) -> httpx.Request:
+        overrides = headers_override or {}
+        for name, value in overrides.items():
+            headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+            if value is not None:
+                headers[name] = value
+        request = self._http.build_request(method, url, headers=headers, content=content)
+        for name, value in overrides.items():
+            # Also drops httpx's own defaults (Accept, User-Agent...) when asked to.
+            if value is None and name in request.headers:
+                del request.headers[name]
+        return request
+
+    def call(self, path: str, body: Body, **build_kwargs: Any) -> SnapResponse:
+        """Sign and send one service call (see build_request for the keyword arguments)."""
+        request = self.build_request(path, body, **build_kwargs)
+        response = self.send(request)
+        if (
+            response.status_code == 401
+            and str(response.response_code or "").endswith("01")
+            and "access_token" not in build_kwargs
+            and request.headers.get("Authorization") == f"Bearer {self._token}"
+        ):
+            # The server no longer knows our token (restart, revocation): fetch a new one
+            # next time instead of failing until the cache would have expired.
+            self.forget_token()
+        return response
+
+    # --- the operations of API.md sections 4 to 7 -----------------------------------------
+
+    def create_message(
+        self,
+        *,
+        external_id: str | None = None,
+        timestamp: str | None = None,
+        **fields: Any,
+    ) -> SnapResponse:
+        """Create a bill reminder; fields in snake_case or camelCase (`bill_key` or `billKey`).
+
+        total_amount may be a number (made IDR with two decimals); dates may be datetimes.
+        """
+        body: dict[str, Any] = {}
+        for name, value in fields.items():
+            key = _camel_case(name)
+            if key == "totalAmount":
+                value = format_amount(value)
+            elif isinstance(value, datetime):
+                value = signing.format_timestamp(value)
+            body[key] = value
+        return self.call(MESSAGES_PATH, body, external_id=external_id, timestamp=timestamp)
+
+    def inquiry(
+        self, partner_reference_no: str | None = None, reference_no: str | None = None
+    ) -> SnapResponse:
+        """Status of one message, by partnerReferenceNo or referenceNo."""
+        return self.call(INQUIRY_PATH, _reference_body(partner_reference_no, reference_no))
+
+    def cancel(
+        self,
+        partner_reference_no: str | None = None,
+        reference_no: str | None = None,
+        *,
+        reason: str,
+    ) -> SnapResponse:
+        """Cancel one message, by partnerReferenceNo or referenceNo."""
+        body = _reference_body(partner_reference_no, reference_no)
+        body["reason"] = reason
+        return self.call(CANCEL_PATH, body)
+
+    def quota_inquiry(self, biller_code: str) -> SnapResponse:
+        """Quota balance, reserved and available units of one biller code."""
+        return self.call(QUOTA_PATH, {"billerCode": biller_code})
+
+
+def _reference_body(partner_reference_no: str | None, reference_no: str | None) -> dict:
+    if bool(partner_reference_no) == bool(reference_no):
+        raise ValueError("Give exactly one of partner_reference_no and reference_no.")
+    if partner_reference_no:
+        return {"partnerReferenceNo": partner_reference_no}
+    return {"referenceNo": reference_no}
+
+
+# --- command line --------------------------------------------------------------------
+
+
+def _timestamp_argument(value: str) -> str:
+    try:
+        signing.parse_timestamp(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _amount_argument(value: str) -> dict:
+    try:
+        amount = format_amount(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if Decimal(amount["value"]) <= 0:
+        raise argparse.ArgumentTypeError(f"Amount must be above zero, got {value}.")
+    return amount
+
+
+def _add_reference_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--partner-reference", help="your partnerReferenceNo")
+    group.add_argument("--reference", help="the portal's referenceNo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m snap.client",
+        description="Call the Kopra Bill Reminder Open API with signed requests.",
+    )
+    parser.add_argument(
+        "--credentials",
+        default=DEFAULT_CREDENTIALS_PATH,
+        help=f"credentials JSON written by the demo seeder (default: {DEFAULT_CREDENTIALS_PATH})",
+    )
+    parser.add_argument("--base-url", help="API base URL (default: api.base_url of the file)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    send = commands.add_parser("send", help="create a bill reminder")
+    send.add_argument("--biller-code", required=True)
+    send.add_argument("--bill-key", required=True)
+    send.add_argument("--phone", required=True, help="payer's mobile number")
+    send.add_argument("--amount", required=True, type=_amount_argument, help="e.g. 150000")
+    send.add_argument("--start", type=_timestamp_argument, help="ISO-8601 with offset; default now")
+    send.add_argument(
+        "--end", type=_timestamp_argument, help="ISO-8601 with offset; default start + 7 days"
+    )
+    send.add_argument("--name", help="payer's name")
+    send.add_argument("--description", help="bill description")
+    send.add_argument("--partner-reference", help="partnerReferenceNo; default generated")
+    send.add_argument("--external-id", help="X-EXTERNAL-ID; default generated")
+
+    inquiry = commands.add_parser("inquiry", help="status of a bill reminder")
+    _add_reference_arguments(inquiry)
+
+    cancel = commands.add_parser("cancel", help="cancel a bill reminder")
+    _add_reference_arguments(cancel)
+    cancel.add_argument("--reason", required=True)
+
+    quota = commands.add_parser("quota", help="quota of a biller code")
+    quota.add_argument("--biller-code", required=True)
+
+    commands.add_parser("token", help="fetch an access token")
+    return parser
+
+
+def _run(client: SnapClient, args: argparse.Namespace) -> SnapResponse:
+    if args.command == "token":
+        return client.request_token()
+    if args.command == "inquiry":
+        return client.inquiry(args.partner_reference, args.reference)
+    if args.command == "cancel":
+        return client.cancel(args.partner_reference, args.reference, reason=args.reason)
+    if args.command == "quota":
+        return client.quota_inquiry(args.biller_code)
+    now = client.clock()
+    start = args.start or signing.format_timestamp(now)
+    end = args.end or signing.format_timestamp(signing.parse_timestamp(start) + timedelta(days=7))
+    fields: dict[str, Any] = {
+        "partnerReferenceNo": args.partner_reference or new_partner_reference(now),
+        "billerCode": args.biller_code,
+        "billKey": args.bill_key,
+        "payerPhoneNumber": args.phone,
+        "totalAmount": args.amount,
+        "startDate": start,
+        "endDate": end,
+    }
+    if args.name:
+        fields["payerName"] = args.name
+    if args.description:
+        fields["billDescription"] = args.description
+    return client.create_message(external_id=args.external_id, **fields)
+
+
+def _print_response(response: SnapResponse) -> None:
+    if response.body:
+        print(json.dumps(response.body, indent=2, ensure_ascii=False))
+    else:
+        print(f"HTTP {response.status_code}\n{response.text}")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run the command line; 0 if the API answered 2xx, 1 otherwise."""
+    args = build_parser().parse_args(argv)
+    try:
+        client = SnapClient.from_credentials_file(
+            args.credentials, base_url=args.base_url, transport=transport, clock=clock
+        )
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    with client:
+        try:
+            response = _run(client, args)
+        except SnapTokenError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            response = exc.response
+        except httpx.HTTPError as exc:
+            print(f"error: cannot reach {client.base_url}: {exc}", file=sys.stderr)
+            return 1
+    _print_response(response)
+    return 0 if response.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

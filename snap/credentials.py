@@ -1,0 +1,168 @@
+"""API credentials of a company: create, rotate, revoke; access tokens for them."""
+
+import hashlib
+import ipaddress
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billers.models import Company, User
+from snap.models import AccessToken, ApiCredential
+from core import crypto
+from core import signing
+from core.audit import audit_record
+from core.errors import InvalidInput
+
+TOKEN_SECONDS = 900
+
+
+def _new_client_key() -> str:
+    return "kbr-" + secrets.token_hex(12)
+
+
+def _new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _clean_public_key(pem: str) -> str:
+    try:
+        signing.load_public_key_pem(pem)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="public_key_pem") from exc
+    return pem.strip() + "\n"
+
+
+def parse_ip_allowlist(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of an allow-list, one per line; refuses a line that is neither address nor CIDR."""
+    networks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(line, strict=False))
+        except ValueError as exc:
+            raise InvalidInput(
+                _("Line %(line)s of the IP allow-list is not an address or network: %(value)s")
+                % {"line": number, "value": line},
+                field="ip_allowlist",
+            ) from exc
+    return networks
+
+
+def ip_allowed(credential: ApiCredential, ip: str | None) -> bool:
+    networks = parse_ip_allowlist(credential.ip_allowlist)
+    if not networks:
+        return True
+    if not ip:
+        return False
+    address = ipaddress.ip_address(ip)
+    return any(address in network for network in networks)
+
+
+@transaction.atomic
+def credential_create(
+    *, company: Company, actor: User | None, name: str, public_key_pem: str, ip_allowlist: str = "",
+    rate_limit_per_minute: int = 600, request=None,
+) -> tuple[ApiCredential, str]:
+    """Creates a credential; returns it with the client secret, which is shown this once."""
+    parse_ip_allowlist(ip_allowlist)
+    secret = _new_client_secret()
+    credential = ApiCredential.objects.create(
+        company=company, name=name, client_key=_new_client_key(),
+        client_secret_encrypted=crypto.encrypt_secret(secret), public_key_pem=_clean_public_key(public_key_pem),
+        ip_allowlist=ip_allowlist.strip(), rate_limit_per_minute=rate_limit_per_minute, created_by=actor,
+    )
+    audit_record(action="api_credential.created", actor=actor, company=company, request=request, obj=credential,
+                 sentence=f"{actor or 'system'} created API credential {credential.name} ({credential.client_key})")
+    return credential, secret
+
+
+@transaction.atomic
+def credential_update(
+    *, credential: ApiCredential, actor: User, public_key_pem: str | None = None, ip_allowlist: str | None = None,
+    request=None,
+) -> ApiCredential:
+    """Replaces the public key and/or the IP allow-list."""
+    changed = []
+    if public_key_pem is not None and public_key_pem.strip() != credential.public_key_pem.strip():
+        credential.public_key_pem = _clean_public_key(public_key_pem)
+        changed.append("public key")
+    if ip_allowlist is not None and ip_allowlist.strip() != credential.ip_allowlist:
+        parse_ip_allowlist(ip_allowlist)
+        credential.ip_allowlist = ip_allowlist.strip()
+        changed.append("IP allow-list")
+    if changed:
+        credential.save(update_fields=["public_key_pem", "ip_allowlist"])
+        audit_record(action="api_credential.updated", actor=actor, company=credential.company, request=request,
+                     obj=credential, sentence=f"{actor} changed the {' and '.join(changed)} of API credential "
+                                              f"{credential.client_key}")
+    return credential
+
+
+@transaction.atomic
+def credential_rotate_secret(*, credential: ApiCredential, actor: User, request=None) -> str:
+    """Issues a new client secret (returned, shown once); the old one stops working now."""
+    if not credential.is_active:
+        raise InvalidInput(_("A revoked credential cannot be rotated."))
+    secret = _new_client_secret()
+    credential.client_secret_encrypted = crypto.encrypt_secret(secret)
+    credential.rotated_at = timezone.now()
+    credential.save(update_fields=["client_secret_encrypted", "rotated_at"])
+    credential.tokens.all().delete()
+    audit_record(action="api_credential.rotated", actor=actor, company=credential.company, request=request,
+                 obj=credential, sentence=f"{actor} rotated the client secret of {credential.client_key}")
+    return secret
+
+
+@transaction.atomic
+def credential_revoke(*, credential: ApiCredential, actor: User, request=None) -> ApiCredential:
+    """Revokes a credential; its tokens stop working at once."""
+    credential.status = ApiCredential.Status.REVOKED
+    credential.revoked_at = timezone.now()
+    credential.save(update_fields=["status", "revoked_at"])
+    credential.tokens.all().delete()
+    audit_record(action="api_credential.revoked", actor=actor, company=credential.company, request=request,
+                 obj=credential, sentence=f"{actor} revoked API credential {credential.client_key}")
+    return credential
+
+
+def client_secret(credential: ApiCredential) -> str:
+    return crypto.decrypt_secret(credential.client_secret_encrypted)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_issue(*, credential: ApiCredential) -> tuple[str, int]:
+    """A new access token for ``credential`` and its lifetime in seconds."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    AccessToken.objects.create(credential=credential, token_hash=_hash(token),
+                               expires_at=now + timedelta(seconds=TOKEN_SECONDS))
+    AccessToken.objects.filter(expires_at__lt=now - timedelta(hours=1)).delete()
+    ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    return token, TOKEN_SECONDS
+
+
+def token_credential(token: str) -> ApiCredential | None:
+    """The active credential a live token belongs to, or None."""
+    found = (
+        AccessToken.objects.select_related("credential__company")
+        .filter(token_hash=_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    if found is None or not found.credential.is_active or not found.credential.company.is_active:
+        return None
+    return found.credential
+
+
+def active_credential(client_key: str) -> ApiCredential | None:
+    credential = ApiCredential.objects.select_related("company").filter(client_key=client_key).first()
+    if credential is None or not credential.is_active or not credential.company.is_active:
+        return None
+    return credential

@@ -1,0 +1,340 @@
+"""The SNAP request pipeline every Open API view runs through.
+
+Token endpoint: client key + RSA signature. Service endpoints: bearer token, HMAC
+signature, timestamp window, IP allow-list, rate limit, X-EXTERNAL-ID idempotency,
+then the operation. Each refusal is a SNAP body naming the field or reason; nothing
+unexpected ever leaves as a stack trace.
+"""
+
+import json
+import logging
+import re
+
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from snap import credentials
+from core import signing
+from core.audit import client_ip
+from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
+from core.observability import company_in_scope
+from snap import errors, idempotency, ratelimit
+
+logger = logging.getLogger(__name__)
+
+EXTERNAL_ID = re.compile(r"^[0-9]{1,36}$")
+
+
+def _parse_json(body: bytes) -> dict:
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.invalid_field("body (not valid JSON)") from exc
+    if not isinstance(data, dict):
+        raise errors.invalid_field("body (a JSON object is expected)")
+    return data
+
+
+def serializer_error(exc: serializers.ValidationError, prefix: str = "") -> errors.SnapError:
+    """The first field error of a serializer as a SNAP error: missing or malformed."""
+    detail = exc.detail
+    path = prefix
+    while isinstance(detail, dict):
+        field, detail = next(iter(detail.items()))
+        path = f"{path}.{field}" if path else field
+    first = detail[0] if isinstance(detail, list) else detail
+    if getattr(first, "code", "") in ("required", "null", "blank"):
+        return errors.missing_field(path)
+    return errors.invalid_field(path)
+
+
+def domain_error(exc: DomainError) -> errors.SnapError:
+    """Maps a refused business action to its SNAP code."""
+    if isinstance(exc, InsufficientQuota):
+        return errors.insufficient_quota()
+    if isinstance(exc, NotAllowed):
+        return errors.feature_not_allowed(exc.message)
+    if isinstance(exc, Conflict):
+        if exc.code == "duplicate_partner_reference":
+            return errors.duplicate_partner_reference()
+        return errors.conflict(exc.message)
+    if isinstance(exc, InvalidInput):
+        return errors.invalid_field(exc.field or exc.message)
+    return errors.general_error()
+
+
+def _render(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_response(status: int, content: str) -> HttpResponse:
+    return HttpResponse(content, status=status, content_type="application/json")
+
+
+class SnapView(APIView):
+    """Base of the signed service endpoints. Subclasses set ``service_code`` and ``input``
+    (a serializer class) and implement ``perform(credential, data) -> dict``."""
+
+    service_code: str = ""
+    input: type[serializers.Serializer]
+    authentication_classes: list = []
+    permission_classes: list = []
+    # Read by tests/test_routes.py: these routes answer 401 to strangers, not a login page.
+    tenant_api = True
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.tenant_api = True
+        return view
+
+    def perform(self, credential, data: dict) -> dict:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        raw = request._request.body
+        try:
+            credential = self._authenticate(request, raw)
+        except errors.SnapError as exc:
+            return self._answer(exc.http_status, exc.body(self.service_code))
+        except DatabaseError:
+            logger.exception("database unavailable during Open API authentication")
+            return self._answer(503, errors.service_unavailable().body(self.service_code))
+        except Exception:
+            logger.exception("unexpected error in Open API authentication")
+            return self._answer(500, errors.general_error().body(self.service_code))
+
+        try:
+            claim = idempotency.claim(
+                partner_id=credential.client_key, external_id=request.headers["X-EXTERNAL-ID"],
+                method=request.method, path=request.get_full_path(), body=raw,
+            )
+        except errors.SnapError as exc:
+            return self._answer(exc.http_status, exc.body(self.service_code))
+        except DatabaseError:
+            logger.exception("database unavailable during idempotency claim")
+            return self._answer(503, errors.service_unavailable().body(self.service_code))
+        except Exception:
+            logger.exception("unexpected error during idempotency claim")
+            return self._answer(500, errors.general_error().body(self.service_code))
+        if claim.record is None:
+            return _json_response(claim.replay_status, claim.replay_body)
+
+        try:
+            status, body = self._process(credential, raw)
+        except DatabaseError:
+            logger.exception("database unavailable during Open API call")
+            _release(claim.record)
+            return self._answer(503, errors.service_unavailable().body(self.service_code))
+        except Exception:
+            logger.exception("unexpected error in Open API call")
+            _release(claim.record)
+            return self._answer(500, errors.general_error().body(self.service_code))
+        content = _render(body)
+        try:
+            idempotency.store(claim.record, status, content)
+        except DatabaseError:
+            # Done, but the answer could not be kept for a replay: still give it. A retry
+            # takes the key over later (idempotency.ABANDONED_AFTER_SECONDS) and meets the
+            # bill it made (a duplicate partnerReferenceNo), never a second one.
+            logger.warning("database lost before the answer to X-EXTERNAL-ID %s was stored",
+                           request.headers["X-EXTERNAL-ID"])
+        return _json_response(status, content)
+
+    def _process(self, credential, raw: bytes) -> tuple[int, dict]:
+        try:
+            payload = _parse_json(raw)
+            serializer = self.input(data=payload)
+            try:
+                serializer.is_valid(raise_exception=True)
+            except serializers.ValidationError as exc:
+                raise serializer_error(exc) from exc
+            result = self.perform(credential, serializer.validated_data)
+        except errors.SnapError as exc:
+            return exc.http_status, exc.body(self.service_code)
+        except DomainError as exc:
+            snap = domain_error(exc)
+            return snap.http_status, snap.body(self.service_code)
+        return 200, {
+            "responseCode": f"200{self.service_code}00",
+            "responseMessage": "Successful",
+            **result,
+        }
+
+    def _answer(self, status: int, body: dict) -> HttpResponse:
+        return _json_response(status, _render(body))
+
+    def _authenticate(self, request, raw: bytes):
+        headers = request.headers
+        authorization = headers.get("Authorization", "")
+        if not authorization.startswith("Bearer ") or not authorization[7:].strip():
+            raise errors.invalid_token()
+        token = authorization[7:].strip()
+        credential = credentials.token_credential(token)
+        if credential is None:
+            raise errors.invalid_token()
+        partner_id = headers.get("X-PARTNER-ID")
+        if not partner_id:
+            raise errors.missing_field("X-PARTNER-ID")
+        if partner_id != credential.client_key:
+            raise errors.invalid_token()
+        for header in ("X-TIMESTAMP", "X-SIGNATURE"):
+            if not headers.get(header):
+                raise errors.missing_field(header)
+        timestamp = headers["X-TIMESTAMP"]
+        if not signing.verify_hmac_signature(
+            credentials.client_secret(credential), request.method, request.get_full_path(), token, raw,
+            timestamp, headers["X-SIGNATURE"],
+        ):
+            raise errors.unauthorized("Invalid signature")
+        _check_timestamp(timestamp)
+        if not credentials.ip_allowed(credential, client_ip(request)):
+            raise errors.unauthorized("IP address not allowed")
+        external_id = headers.get("X-EXTERNAL-ID")
+        if not external_id:
+            raise errors.missing_field("X-EXTERNAL-ID")
+        if not EXTERNAL_ID.match(external_id):
+            raise errors.invalid_field("X-EXTERNAL-ID")
+        channel_id = headers.get("CHANNEL-ID")
+        if not channel_id:
+            raise errors.missing_field("CHANNEL-ID")
+        if len(channel_id) != 5:
+            raise errors.invalid_field("CHANNEL-ID")
+        company_in_scope(credential.company)  # log lines of this call name the company
+        if not ratelimit.allow(f"credential:{credential.pk}", credential.rate_limit_per_minute):
+            raise errors.too_many_requests()
+        return credential
+
+
+def _release(record) -> None:
+    """Lets go of the X-EXTERNAL-ID claim of a failed call, if the database still answers."""
+    try:
+        idempotency.release(record)
+    except DatabaseError:
+        logger.warning("database lost: the X-EXTERNAL-ID claim is kept until it counts as abandoned")
+
+
+def _check_timestamp(timestamp: str) -> None:
+    try:
+        moment = signing.parse_timestamp(timestamp)
+    except ValueError as exc:
+        raise errors.invalid_field("X-TIMESTAMP") from exc
+    if not signing.timestamp_within_window(moment, timezone.now()):
+        raise errors.unauthorized("X-TIMESTAMP is more than 300 seconds from the server time")
+
+
+class TokenInput(serializers.Serializer):
+    grantType = serializers.ChoiceField(choices=["client_credentials"])  # noqa: N815 (SNAP field name)
+
+
+class TokenOutput(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    accessToken = serializers.CharField()  # noqa: N815
+    tokenType = serializers.CharField()  # noqa: N815
+    expiresIn = serializers.CharField()  # noqa: N815
+
+
+class SnapRefusal(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+
+
+SIGNED_HEADERS = [
+    OpenApiParameter(name, location=OpenApiParameter.HEADER, required=True, description=text)
+    for name, text in [
+        ("Authorization", "Bearer <accessToken>"),
+        ("X-TIMESTAMP", "ISO-8601 with offset, within ±300 s of the server clock"),
+        ("X-PARTNER-ID", "The client key of the token's credential"),
+        ("X-EXTERNAL-ID", "Numeric, at most 36 digits, unique per partner per day (idempotency key)"),
+        ("CHANNEL-ID", "5 characters"),
+        ("X-SIGNATURE", "Base64(HMAC-SHA512(client_secret, stringToSign))"),
+    ]
+]
+
+
+# Every refusal is a SNAP body (API.md section 3); each operation documents each status it
+# can answer, so a client (and schemathesis) can rely on the shape of every answer.
+SNAP_REFUSALS = {
+    (status, "application/json"): SnapRefusal for status in (400, 401, 403, 404, 409, 429, 500, 503)
+}
+
+
+def snap_responses(ok) -> dict:
+    """The OpenAPI responses of an operation: its answer, and a SNAP refusal for every other status."""
+    return {200: ok, **SNAP_REFUSALS}
+
+
+
+class AccessTokenView(APIView):
+    """``POST /snap/v1.0/access-token/b2b``: a 900-second token for a client-key signature."""
+
+    service_code = errors.SERVICE_TOKEN
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.tenant_api = True
+        return view
+
+    @extend_schema(
+        operation_id="access_token_b2b", summary="B2B access token (900 s)", request=TokenInput,
+        responses={200: TokenOutput, **{(status, "application/json"): SnapRefusal
+                                         for status in (400, 401, 500, 503)}},
+        parameters=[
+            OpenApiParameter("X-CLIENT-KEY", location=OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-TIMESTAMP", location=OpenApiParameter.HEADER, required=True,
+                             description="ISO-8601 with offset, within ±300 s"),
+            OpenApiParameter("X-SIGNATURE", location=OpenApiParameter.HEADER, required=True,
+                             description='Base64(SHA256withRSA(private key, X-CLIENT-KEY + "|" + X-TIMESTAMP))'),
+        ],
+    )
+    def post(self, request, *args, **kwargs):
+        try:
+            return self._issue(request)
+        except errors.SnapError as exc:
+            return Response(exc.body(self.service_code), status=exc.http_status)
+        except DatabaseError:
+            logger.exception("database unavailable during token request")
+            return Response(errors.service_unavailable().body(self.service_code), status=503)
+        except Exception:
+            logger.exception("unexpected error in token request")
+            return Response(errors.general_error().body(self.service_code), status=500)
+
+    def _issue(self, request) -> Response:
+        headers = request.headers
+        for header in ("X-CLIENT-KEY", "X-TIMESTAMP", "X-SIGNATURE"):
+            if not headers.get(header):
+                raise errors.missing_field(header)
+        credential = credentials.active_credential(headers["X-CLIENT-KEY"])
+        if credential is None:
+            raise errors.unauthorized("Unknown or revoked client")
+        timestamp = headers["X-TIMESTAMP"]
+        message = signing.token_string_to_sign(credential.client_key, timestamp)
+        if not signing.rsa_verify(credential.public_key_pem, message, headers["X-SIGNATURE"]):
+            raise errors.unauthorized("Invalid signature")
+        _check_timestamp(timestamp)
+        if not credentials.ip_allowed(credential, client_ip(request)):
+            raise errors.unauthorized("IP address not allowed")
+        serializer = TokenInput(data=_parse_json(request._request.body))
+        try:
+            serializer.is_valid(raise_exception=True)
+        except serializers.ValidationError as exc:
+            raise serializer_error(exc) from exc
+        token, lifetime = credentials.token_issue(credential=credential)
+        return Response({
+            "responseCode": f"200{self.service_code}00",
+            "responseMessage": "Successful",
+            "accessToken": token,
+            "tokenType": "Bearer",
+            "expiresIn": str(lifetime),
+        })

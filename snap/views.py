@@ -1,0 +1,82 @@
+"""Console pages for a company's Open API credentials (company admin)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from snap import credentials
+from snap.forms import ApiCredentialEditForm, ApiCredentialForm
+from billers.models import Role
+from snap.models import ApiCredential
+from core.errors import DomainError
+from core.tenancy import company_object_or_404, company_queryset, company_view
+
+
+@company_view(Role.ADMIN)
+def credential_list(request):
+    items = company_queryset(request, ApiCredential).order_by("status", "-created_at")
+    return render(request, "snap/credentials_list.html", {"credentials": items})
+
+
+def _attach(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@company_view(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def credential_create(request):
+    form = ApiCredentialForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential, secret = credentials.credential_create(
+                company=request.company, actor=request.user, request=request, **form.cleaned_data
+            )
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            # Rendered, not redirected: the secret is shown this once and stored nowhere in clear.
+            return render(request, "snap/credential_secret.html", {"credential": credential, "secret": secret})
+    return render(request, "snap/credential_form.html", {"form": form, "creating": True})
+
+
+@company_view(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def credential_edit(request, pk):
+    credential = company_object_or_404(request, ApiCredential, pk=pk)
+    form = ApiCredentialEditForm(request.POST or None, initial={
+        "public_key_pem": credential.public_key_pem, "ip_allowlist": credential.ip_allowlist,
+    })
+    if request.method == "POST" and form.is_valid():
+        try:
+            credentials.credential_update(credential=credential, actor=request.user, request=request,
+                                          **form.cleaned_data)
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            messages.success(request, _("Credential %(key)s updated.") % {"key": credential.client_key})
+            return redirect("credential_list")
+    return render(request, "snap/credential_form.html", {"form": form, "credential": credential})
+
+
+@company_view(Role.ADMIN)
+@require_POST
+def credential_rotate(request, pk):
+    credential = company_object_or_404(request, ApiCredential, pk=pk)
+    try:
+        secret = credentials.credential_rotate_secret(credential=credential, actor=request.user, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("credential_list")
+    return render(request, "snap/credential_secret.html",
+                  {"credential": credential, "secret": secret, "rotated": True})
+
+
+@company_view(Role.ADMIN)
+@require_POST
+def credential_revoke(request, pk):
+    credential = company_object_or_404(request, ApiCredential, pk=pk)
+    credentials.credential_revoke(credential=credential, actor=request.user, request=request)
+    messages.success(request, _("Credential %(key)s revoked; its tokens no longer work.")
+                     % {"key": credential.client_key})
+    return redirect("credential_list")
