@@ -33,5 +33,9 @@ run: seed
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## Lint the code (ruff, configured in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+
 clean:
 	rm -rf $(VENV) var

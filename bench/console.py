@@ -198,8 +198,10 @@ def main() -> None:
                 token = selectors.Cursor.of(middle, filters.sort).token()
                 deep, deep_cpu = timed(client, url, {**params, "after": token}, options.repeat)
             row = {
-                "sql_first_ms": sql_ms(lambda: selectors.bills_page(company, filters)),
-                "sql_deep_ms": sql_ms(lambda: selectors.bills_page(company, filters, after=token)) if token else None,
+                "sql_first_ms": sql_ms(lambda filters=filters: selectors.bills_page(company, filters)),
+                "sql_deep_ms": (sql_ms(lambda filters=filters, token=token: selectors.bills_page(company, filters,
+                                                                                                 after=token))
+                                if token else None),
                 "first_p50_ms": statistics.median(first), "first_p95_ms": p95(first),
                 "first_cpu_p95_ms": p95(first_cpu),
                 "deep_p50_ms": statistics.median(deep) if deep else None, "deep_p95_ms": p95(deep) if deep else None,
@@ -210,7 +212,8 @@ def main() -> None:
             worst_cpu = max(worst_cpu, row["first_cpu_p95_ms"] + row["sql_first_ms"],
                             (row["deep_cpu_p95_ms"] or 0) + (row["sql_deep_ms"] or 0))
             deep_text = (f"deep (row {middle_offset:>7,}): sql {row['sql_deep_ms']:5.1f}  "
-                         f"p50 {row['deep_p50_ms']:6.1f} p95 {row['deep_p95_ms']:6.1f}  cpu p95 {row['deep_cpu_p95_ms']:5.1f}" if deep else "")
+                         f"p50 {row['deep_p50_ms']:6.1f} p95 {row['deep_p95_ms']:6.1f}  "
+                         f"cpu p95 {row['deep_cpu_p95_ms']:5.1f}" if deep else "")
             print(f"{name:29s} first: sql {row['sql_first_ms']:5.1f}  p50 {row['first_p50_ms']:6.1f} "
                   f"p95 {row['first_p95_ms']:6.1f}  cpu p95 {row['first_cpu_p95_ms']:5.1f}   {deep_text}", flush=True)
         # The pages that summarise every bill of the company, rather than list a page of them.

@@ -55,7 +55,7 @@ WHAT = ["Air", "SPP", "Listrik", "Cicilan", "Asuransi", "Iuran RT", "Internet"]
 
 
 def _rows(count: int, today: dt.date):
-    """Realistic rows, in the writings FILE_FORMAT.md lists; about 1 in 500 has a problem."""
+    """Realistic rows, in the writings docs/file-format.md lists; about 1 in 500 has a problem."""
     rng = random.Random(20261125)
     start, end = today, today + dt.timedelta(days=60)
     month = today.strftime("%m/%Y")

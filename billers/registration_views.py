@@ -37,7 +37,8 @@ def registration_create(request, pk):
     else:
         available = quota_available(registration)
         messages.success(request, ngettext("Biller code %(code)s is registered for Bill Reminder with %(units)s push.",
-                                           "Biller code %(code)s is registered for Bill Reminder with %(units)s pushes.",
+                                           "Biller code %(code)s is registered for Bill Reminder with %(units)s "
+                                           "pushes.",
                                            available)
                          % {"code": registration.code, "units": number_format(available, force_grouping=True)})
     return redirect("biller_codes")

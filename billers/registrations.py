@@ -64,10 +64,9 @@ def service_change_request(*, registration: Registration, action: str, actor: Us
                            request=None) -> ServiceChangeRequest:
     """A maker asks to stop or resume ``registration``; applied at once where no approver is needed."""
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
-    Action = ServiceChangeRequest.Action
-    if action == Action.STOP and registration.status != Registration.Status.ACTIVE:
+    if action == ServiceChangeRequest.Action.STOP and registration.status != Registration.Status.ACTIVE:
         raise Conflict(_("Biller code %(code)s is already stopped.") % {"code": registration.code})
-    if action == Action.RESUME and registration.status != Registration.Status.STOPPED:
+    if action == ServiceChangeRequest.Action.RESUME and registration.status != Registration.Status.STOPPED:
         raise Conflict(_("Biller code %(code)s is not stopped.") % {"code": registration.code})
     if registration.change_requests.filter(status=ServiceChangeRequest.Status.PENDING).exists():
         raise Conflict(_("A request for biller code %(code)s is already waiting for approval.")

@@ -6,8 +6,8 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
-from django.contrib import messages
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, logout, user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect

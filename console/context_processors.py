@@ -1,5 +1,7 @@
 """Template context shared by every console page."""
 
+from core.plugins import configured
+
 
 def console(request) -> dict:
     user = getattr(request, "user", None)
@@ -9,4 +11,8 @@ def console(request) -> dict:
         and user.company_id is not None
         and (not user.needs_two_factor or user.is_verified())
     )
-    return {"console_signed_in": signed_in}
+    return {
+        "console_signed_in": signed_in,
+        # Without a Livin' gateway bills are kept but never shown to payers: say so on every page.
+        "livin_unconfigured": signed_in and not configured("LIVIN_GATEWAY"),
+    }

@@ -15,10 +15,10 @@ from django.utils.formats import date_format
 
 from billers.models import Company, Registration
 from console import charts
+from core.time import WIB
 from notifications import selectors as deliveries
 from quota import selectors as quota
 from reminders import selectors as bills
-from core.time import WIB
 from reminders.models import BillStatus
 
 SPARKLINE_DAYS = 30

@@ -1,13 +1,16 @@
-"""Console pages that read across apps: the approval queue and the reports."""
+"""Console pages that read across apps, and the project-wide pages (language, help)."""
 
 from django.urls import path
 
-from console import views as console_views
+from console import views
 
 urlpatterns = [
-    path("approvals/", console_views.approval_queue, name="approval_queue"),
-    path("approvals/<str:kind>/<int:pk>/<str:decision>/", console_views.approval_decide, name="approval_decide"),
-    path("reports/", console_views.report, name="report"),
-    path("reports/export.csv", console_views.report_export, {"file_format": "csv"}, name="report_export_csv"),
-    path("reports/export.xlsx", console_views.report_export, {"file_format": "xlsx"}, name="report_export_xlsx"),
+    path("", views.home, name="home"),
+    path("language/", views.set_language, name="set_language"),
+    path("help/", views.help_page, name="help"),
+    path("approvals/", views.approval_queue, name="approval_queue"),
+    path("approvals/<str:kind>/<int:pk>/<str:decision>/", views.approval_decide, name="approval_decide"),
+    path("reports/", views.report, name="report"),
+    path("reports/export.csv", views.report_export, {"file_format": "csv"}, name="report_export_csv"),
+    path("reports/export.xlsx", views.report_export, {"file_format": "xlsx"}, name="report_export_xlsx"),
 ]

@@ -4,7 +4,6 @@ project-wide pages: language switch, help, and error pages that never show a sta
 import tempfile
 
 from django.conf import settings
-
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,17 +14,17 @@ from django.views.i18n import set_language as django_set_language
 
 from billers import registration_views
 from billers import selectors as billers_selectors
-from console.dashboard import dashboard
 from billers.models import Registration, Role
 from console import reports
 from console.approval_queue import approval_queue as queue_of
+from console.dashboard import dashboard
+from console.forms import ReportForm
 from core.downloads import csv_response
 from core.exports import write_xlsx
-from console.forms import ReportForm
 from core.tenancy import company_queryset, company_view
+from core.time import WIB
 from quota import views as quota_views
 from reminders import upload_views
-from core.time import WIB
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -149,7 +148,7 @@ def _wants_json(request) -> bool:
 
 def _error(request, status: int, title, text):
     if _wants_json(request):
-        # Integrators read errors in English whatever their Accept-Language, as API.md fixes them.
+        # Integrators read errors in English whatever their Accept-Language, as docs/api.md fixes them.
         with translation.override("en"):
             return JsonResponse({"error": str(title), "detail": str(text)}, status=status)
     return render(request, "error.html", {"status": status, "title": title, "text": text}, status=status)

@@ -7,3 +7,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Kopra platform")
+
+    def ready(self):
+        from core import checks  # noqa: F401  (the bank's gateways, checked at start)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
+
 from core.time import WIB
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

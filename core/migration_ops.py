@@ -2,7 +2,6 @@
 
 from django.db.migrations.operations.base import Operation
 
-
 SQLITE_OVERRIDE_TABLE = "kopra_append_only_override"
 
 

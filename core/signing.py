@@ -1,4 +1,4 @@
-"""Signatures of the SNAP-style Open API (docs: /work/shared/API.md, sections 1, 2 and 8).
+"""Signatures of the SNAP-style Open API (docs/api.md: "Step 1", "Step 2", "Callbacks to your system").
 
 The one signing helper of the project: the API verifies with it, the client and the
 outgoing callbacks sign with it. Pure functions, no Django.
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+
 from core.time import WIB
 
 TIMESTAMP_WINDOW_SECONDS = 300
@@ -75,7 +76,7 @@ def string_to_sign(
     body: bytes | str | None,
     timestamp: str,
 ) -> str:
-    """`METHOD:endpoint:token:sha256hex(minified body):timestamp`, as in API.md section 2.
+    """`METHOD:endpoint:token:sha256hex(minified body):timestamp`, as in docs/api.md, "Step 2".
 
     endpoint_url is the path (and query, if any) as requested, without scheme and host.
     """

@@ -158,10 +158,9 @@ def _livin_phones() -> dict:
 
 def _api_credential(company: Company, *, admin: User, base_url: str) -> dict:
     """The demo's Open API credential, with its private key in var/demo/ for the signing client."""
+    from core import crypto, signing
     from snap import credentials
     from snap.models import ApiCredential
-    from core import crypto
-    from core import signing
 
     key_path = credentials_path().parent / "api_private_key.pem"
     credential = ApiCredential.objects.filter(company=company, name="Demo billing system",

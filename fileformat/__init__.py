@@ -3,7 +3,7 @@
 Pure Python, no database: ``open_upload`` streams the rows of a checked file,
 ``validate_row`` turns one row into clean values or located, translatable errors
 (``RowChecker`` does the same for every row of a file, faster).
-The rules are those of shared/FILE_FORMAT.md.
+The rules are those of docs/file-format.md.
 """
 
 from .amounts import parse_amount

@@ -38,7 +38,8 @@ def check_csv(path: Path) -> str:
                 raise FileRefused(
                     "content_mismatch",
                     _(
-                        "The file is named .csv but contains binary data, not text. Export the sheet as CSV and upload it again."
+                        "The file is named .csv but contains binary data, not text. "
+                        "Export the sheet as CSV and upload it again."
                     ),
                 )
             if is_utf8:

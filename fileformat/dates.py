@@ -16,10 +16,11 @@ from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
-from .errors import CellError
 from core.time import WIB
 
-UTC = dt.timezone.utc
+from .errors import CellError
+
+UTC = dt.UTC
 MAX_WINDOW = dt.timedelta(days=90)
 
 # Excel's 1900 date system counts days from 1899-12-30 (its 1900-02-29 bug included).

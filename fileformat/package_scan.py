@@ -110,7 +110,8 @@ def check_workbook(path: Path, *, max_rows: int) -> WorkbookInfo:
         raise FileRefused(
             "content_mismatch",
             _(
-                "The file is named .xlsx but is not an Excel workbook. Save it as .xlsx (or as CSV) and upload it again."
+                "The file is named .xlsx but is not an Excel workbook. "
+                "Save it as .xlsx (or as CSV) and upload it again."
             ),
         )
     try:
@@ -159,7 +160,8 @@ def _check_directory(entries: list[zipfile.ZipInfo]) -> None:
             raise FileRefused(
                 "macros",
                 _(
-                    "The workbook contains macros. Save it as a plain Excel workbook (.xlsx) without macros and upload it again."
+                    "The workbook contains macros. "
+                    "Save it as a plain Excel workbook (.xlsx) without macros and upload it again."
                 ),
             )
         if entry.flag_bits & 0x1:

@@ -14,10 +14,10 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .amounts import parse_amount
-from .cells import BadCell, Cell, cell_text
 from core.time import WIB
 
+from .amounts import parse_amount
+from .cells import BadCell, Cell, cell_text
 from .dates import latest_end, parse_end, parse_start
 from .errors import CellError
 from .headers import HeaderMap, column_letter
@@ -342,7 +342,7 @@ _BILLER_CODE = 8
 
 # References as billing systems write them: letters, digits and a few marks, nothing to
 # strip or refuse (no space, quote or control character), at most MAX_PARTNER_REFERENCE long.
-_PLAIN_REFERENCE = re.compile(r"[0-9A-Za-z][0-9A-Za-z./_#:-]{0,%d}" % (MAX_PARTNER_REFERENCE - 1))
+_PLAIN_REFERENCE = re.compile(rf"[0-9A-Za-z][0-9A-Za-z./_#:-]{{0,{MAX_PARTNER_REFERENCE - 1}}}")
 # Distinct texts remembered per column, and the longest one remembered: memory stays small
 # whatever the file holds.
 MEMO_SIZE = 4096

@@ -18,8 +18,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 
 from core.exports import csv_bytes
-
 from core.time import WIB
+
 from .headers import COLUMNS
 
 BILLS_SHEET = "Bills"

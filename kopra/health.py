@@ -7,8 +7,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kopra.celery import app as celery_app
 from core.selectors import heartbeat_age_seconds
+from kopra.celery import app as celery_app
 
 
 @never_cache

@@ -267,9 +267,10 @@ SANDBOX_GATEWAYS = {
 # Dotted paths of the gateways the product talks to the bank through (core.plugins); empty
 # means none is configured, and pushes and top-ups are refused with a message saying so.
 # ``notifications.gateway.HttpLivinGateway`` calls a bank's Livin' API at LIVIN_BASE_URL.
-LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default=SANDBOX_GATEWAYS["LIVIN_GATEWAY"] if SANDBOX_ENABLED else "")
-PAYMENTS_GATEWAY = env.str(
-    "PAYMENTS_GATEWAY", default=SANDBOX_GATEWAYS["PAYMENTS_GATEWAY"] if SANDBOX_ENABLED else ""
+# Unset or empty: the sandbox's while it is enabled, none otherwise.
+LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default="") or (SANDBOX_GATEWAYS["LIVIN_GATEWAY"] if SANDBOX_ENABLED else "")
+PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="") or (
+    SANDBOX_GATEWAYS["PAYMENTS_GATEWAY"] if SANDBOX_ENABLED else ""
 )
 for _setting in SANDBOX_GATEWAYS:
     _path = globals()[_setting]

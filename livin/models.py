@@ -164,7 +164,7 @@ class Fault(models.Model):
     error_rate = models.FloatField(
         _("error rate"), default=0, help_text=_("0 to 1: the share of calls that fail with 503."),
     )
-    latency_ms = models.PositiveIntegerField(_("latency ms"), 
+    latency_ms = models.PositiveIntegerField(_("latency ms"),
         default=0, help_text=_("Added to every call; for push, to every bill of the batch."))
     outage = models.BooleanField(_("outage"), default=False, help_text=_("Every call fails with 503."))
 
@@ -176,4 +176,5 @@ class Fault(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.operation}: errors {self.error_rate:.0%}, +{self.latency_ms} ms{', OUTAGE' if self.outage else ''}"
+        return (f"{self.operation}: errors {self.error_rate:.0%}, +{self.latency_ms} ms"
+                f"{', OUTAGE' if self.outage else ''}")

@@ -5,10 +5,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from livin import display
-from livin.models import DisplayedBill, LivinUser
 from fileformat.amounts import parse_amount
 from fileformat.errors import CellError
+from livin import display
+from livin.models import DisplayedBill, LivinUser
 
 
 def phones(request):

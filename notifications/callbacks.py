@@ -1,4 +1,4 @@
-"""Signed callbacks to billers (API.md section 8), delivered from an outbox table.
+"""Signed callbacks to billers (docs/api.md, "Callbacks to your system"), delivered from an outbox table.
 
 An event is written in the same transaction as the change it reports, so it is never
 lost and never sent for a change that rolled back; a sweep POSTs due events, and
@@ -16,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billers.models import Company
-from core import crypto
-from core import signing
+from core import crypto, signing
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
 
 BILL_EVENTS = {
@@ -36,7 +35,8 @@ def new_external_id() -> str:
     return f"{int(time.time() * 1000)}{secrets.randbelow(10**12):012d}"
 
 
-def callback_setting_save(*, company: Company, url: str, actor=None, request=None) -> tuple[CallbackSetting, str | None]:
+def callback_setting_save(*, company: Company, url: str, actor=None,
+                          request=None) -> tuple[CallbackSetting, str | None]:
     """Sets the company's callback URL; a new secret (returned, shown once) on first setup."""
     from core.audit import audit_record
 
@@ -44,7 +44,8 @@ def callback_setting_save(*, company: Company, url: str, actor=None, request=Non
     secret = None
     if setting is None:
         secret = secrets.token_urlsafe(32)
-        setting = CallbackSetting.objects.create(company=company, url=url, secret_encrypted=crypto.encrypt_secret(secret))
+        setting = CallbackSetting.objects.create(company=company, url=url,
+                                                 secret_encrypted=crypto.encrypt_secret(secret))
     elif setting.url != url:
         setting.url = url
         setting.save(update_fields=["url", "updated_at"])
@@ -98,8 +99,9 @@ def callback_enqueue(*, company_id: int, event: str, data: dict, bill=None) -> C
     )
 
 
-def bill_event(bill) -> None:
-    """Reports a bill's new status to its biller, when the status is one callers hear about."""
+def bill_event(bill, from_status: str = "") -> None:
+    """Reports a bill's new status to its biller, when the status is one callers hear about
+    (a ``reminders.lifecycle`` hook: the outbox row commits with the move)."""
     event = BILL_EVENTS.get(bill.status)
     if event is not None:
         callback_enqueue(company_id=bill.company_id, event=event, data=bill_payload(bill), bill=bill)

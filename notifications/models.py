@@ -23,7 +23,7 @@ class DeliveryAttempt(TenantModel):
     ok = models.BooleanField(_("ok"))
     error = models.CharField(_("error"), max_length=300, blank=True)
     latency_ms = models.PositiveIntegerField(_("latency ms"), help_text=_("How long the gateway call took."))
-    lag_ms = models.BigIntegerField(_("lag ms"), 
+    lag_ms = models.BigIntegerField(_("lag ms"),
         null=True, blank=True, help_text=_("For a delivered push: how long after the bill's scheduled start.")
     )
 

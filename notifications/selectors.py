@@ -10,8 +10,8 @@ from django.db.models import Aggregate, Count, FloatField, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWeek
 
 from billers.models import Company, Registration
-from notifications.models import DeliveryAttempt
 from core.time import WIB
+from notifications.models import DeliveryAttempt
 
 PUSH = DeliveryAttempt.Operation.PUSH
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core.errors import Conflict
 from core.observability import current_request_id
+from core.plugins import configured
 from core.selectors import created_by_requests
 from notifications.gateway import (
     PermanentGatewayError,
@@ -54,6 +55,15 @@ def _move(bill: Bill, to_status: str, reason: str, **fields) -> bool:
     except Conflict:
         return False
     return True
+
+
+def gateway_ready() -> bool:
+    """False, with one error line, while no Livin' gateway is configured: bills then wait in
+    RECEIVED or SCHEDULED (and end at their end) instead of failing one by one."""
+    if configured("LIVIN_GATEWAY"):
+        return True
+    logger.error("Bills are not checked or pushed: no Livin' gateway is configured (setting LIVIN_GATEWAY).")
+    return False
 
 
 def claim(queryset, *, limit: int, lease_seconds: int | None = None) -> list[int]:

@@ -19,6 +19,8 @@ def check_directory(bill_ids: list[int], **kwargs) -> None:
 @shared_task(name="notifications.directory_sweep")
 def directory_sweep(**kwargs) -> int:
     """Claims received bills and checks them against the Livin' directory in batches."""
+    if not services.gateway_ready():
+        return 0
     ids = services.directory_claim(limit=settings.DELIVERY_BATCH_SIZE * 10)
     for chunk in _chunks(ids, 500):
         check_directory.delay(chunk)
@@ -28,6 +30,8 @@ def directory_sweep(**kwargs) -> int:
 @shared_task(name="notifications.dispatch_due_bills")
 def dispatch_due_bills(**kwargs) -> int:
     """Claims bills whose start (or retry time) has come and hands them to push tasks."""
+    if not services.gateway_ready():
+        return 0
     ids = services.dispatch_claim(limit=settings.DELIVERY_BATCH_SIZE * 10)
     for chunk in _chunks(ids, settings.DELIVERY_BATCH_SIZE):
         push_bills.delay(chunk)

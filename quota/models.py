@@ -238,7 +238,8 @@ class TopUpOrder(TenantModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(units__gt=0), name="topup_units_positive"),
-            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax")), name="topup_total_is_subtotal_plus_tax"),
+            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax")),
+                                   name="topup_total_is_subtotal_plus_tax"),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False, payment_reference__isnull=False),
                 name="topup_paid_has_payment",

@@ -11,7 +11,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from core.plugins import plugin
+from django.utils.translation import gettext as _
+
+from core.errors import NotConfigured
+from core.plugins import configured, plugin
 
 
 class BankUnavailable(Exception):
@@ -46,6 +49,15 @@ class PaymentsGateway(Protocol):
     def open_virtual_account(self, *, reference: str, amount: Decimal, expires_at: datetime,
                              name: str) -> VirtualAccount:
         """A one-time closed VA for exactly ``amount`` until ``expires_at``; idempotent by ``reference``."""
+
+
+def payments_ready() -> None:
+    """Refuses top-ups (``NotConfigured``, naming the setting) while no payments gateway is configured."""
+    if not configured("PAYMENTS_GATEWAY"):
+        raise NotConfigured(
+            _("Top-ups are not available: this installation has no payments gateway to the bank yet "
+              "(setting %(setting)s). Please contact the bank.") % {"setting": "PAYMENTS_GATEWAY"}
+        )
 
 
 def payments_gateway() -> PaymentsGateway:

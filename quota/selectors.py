@@ -13,8 +13,8 @@ from django.utils.translation import ngettext
 
 from billers.models import BillerCode, Company, Registration
 from core.errors import InvalidInput
-from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
 from core.time import WIB
+from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
 
 BALANCE_KINDS = (LedgerEntry.Kind.GRANT, LedgerEntry.Kind.TOPUP, LedgerEntry.Kind.ADJUST, LedgerEntry.Kind.CONSUME)
 RESERVED_KINDS = (LedgerEntry.Kind.RESERVE, LedgerEntry.Kind.RELEASE, LedgerEntry.Kind.CONSUME)

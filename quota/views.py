@@ -18,6 +18,7 @@ from core.tenancy import company_object_or_404, company_queryset, company_view
 from quota import selectors, services
 from quota.forms import LedgerFilterForm, RefuseForm, ThresholdForm, TopUpForm
 from quota.models import TopUpOrder
+from quota.payments import payments_ready
 
 LEDGER_HEADER = ["time", "kind", "units", "balance_after", "reserved_after", "reference", "reason", "by"]
 
@@ -98,6 +99,11 @@ def quota_threshold(request, pk):
 def topup_new(request, pk):
     """Two steps: the maker fills the order and sees its price, then confirms it."""
     registration = _registration(request, pk)
+    try:
+        payments_ready()
+    except DomainError as refused:
+        messages.error(request, refused.message)
+        return redirect("quota_detail", pk=registration.pk)
     agreement = selectors.agreement_in_force(company=request.company, biller_code=registration.biller_code)
     if agreement is None:
         messages.error(request, _("No tariff agreement is in force for %(code)s; ask the bank.")

@@ -76,7 +76,7 @@ class Bill(TenantModel):
         db_index=False,
     )
     bill_key = models.CharField(_("bill key"), max_length=20)
-    partner_reference_no = models.CharField(_("partner reference no."), max_length=64, null=True, blank=True)
+    partner_reference_no = models.CharField(_("partner reference no."), max_length=64, null=True, blank=True)  # noqa: DJ001 NULL, not "": the unique constraint ignores bills without a reference
     payer_phone = models.CharField(_("payer phone"), max_length=16)
     payer_name = models.CharField(_("payer name"), max_length=100, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=2)
@@ -346,7 +346,7 @@ class UploadRow(models.Model):
     description = models.CharField(_("description"), max_length=140, blank=True)
     start_at = models.DateTimeField(_("start at"))
     end_at = models.DateTimeField(_("end at"))
-    partner_reference_no = models.CharField(_("partner reference no"), max_length=64, null=True, blank=True)
+    partner_reference_no = models.CharField(_("partner reference no"), max_length=64, null=True, blank=True)  # noqa: DJ001 NULL, not "": the unique constraint ignores bills without a reference
     problem = models.CharField(_("problem"), max_length=32, blank=True, default="")
     first_row = models.PositiveIntegerField(_("first row"), null=True, blank=True)
 

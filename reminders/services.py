@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from billers.models import Registration, User
 from core.audit import audit_record
 from core.errors import Conflict, NotAllowed
-from quota.services import quota_consume, quota_release, quota_reserve
-from reminders import lifecycle
 from fileformat.errors import CellError
 from fileformat.headers import HeaderMap
 from fileformat.rows import RowValues, validate_row
+from quota.services import quota_consume, quota_release, quota_reserve
+from reminders import lifecycle
 from reminders.models import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,

@@ -2,17 +2,16 @@
 
 import io
 import tempfile
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billers.models import Registration, Role
@@ -20,11 +19,11 @@ from core.downloads import csv_response
 from core.errors import DomainError
 from core.exports import write_xlsx
 from core.tenancy import company_object_or_404, company_queryset, company_view
+from fileformat import FileRefused
+from fileformat.headers import COLUMNS
+from fileformat.template_file import COLUMN_HELP, build_template_csv, build_template_xlsx
 from quota.selectors import quota_available
 from reminders import uploads
-from fileformat import FileRefused
-from fileformat.template_file import COLUMN_HELP, build_template_csv, build_template_xlsx
-from fileformat.headers import COLUMNS
 from reminders.models import Upload
 from reminders.upload_forms import UploadForm, UploadRejectForm
 

@@ -1,6 +1,6 @@
 """Bill files: receive one, read and check it in the background, then submit its valid rows as bills.
 
-The rows are read by ``fileformat`` (shared/FILE_FORMAT.md) and checked by its
+The rows are read by ``fileformat`` (docs/file-format.md) and checked by its
 ``RowChecker``, which answers as the ``validate_row`` of the API and the single-entry form
 does. Valid rows wait, clean, in a staging table (``UploadRow``); every problem is one
 ``UploadError`` (row, column, value, reason). Problems between rows (a bill key twice in
@@ -39,11 +39,11 @@ from billers.approvals import ensure_can_approve
 from billers.models import Registration, Role, User
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
-from quota.selectors import quota_available
-from quota.services import quota_release, quota_reserve
 from fileformat import CellError, FileRefused, RowChecker, check_filename, open_upload
 from fileformat.error_file import error_file_rows, row_error_text
 from fileformat.readers import UploadRows
+from quota.selectors import quota_available
+from quota.services import quota_release, quota_reserve
 from reminders.models import Bill, BillEvent, BillSource, BillStatus, Upload, UploadError, UploadRow, translated
 from reminders.services import registration_accepts_bills
 
@@ -1054,8 +1054,9 @@ def upload_requeue_stalled(*, limit: int = 100) -> int:
 def upload_files_expire(*, limit: int = 100) -> int:
     """Removes the stored file, problems and staged rows of finished uploads older than UPLOAD_RETENTION_DAYS.
 
-    A checked upload never submitted within that time is discarded first. The upload stays with its totals (the report says the file is no longer kept), as do its
-    bills; each removal is one audit line. Returns how many uploads were cleaned.
+    A checked upload never submitted within that time is discarded first. The upload stays with its totals
+    (the report says the file is no longer kept), as do its bills; each removal is one audit line. Returns how many
+    uploads were cleaned.
     """
     days = settings.UPLOAD_RETENTION_DAYS
     cutoff = timezone.now() - timedelta(days=days)

@@ -18,8 +18,8 @@ from core.downloads import csv_response
 from core.errors import DomainError
 from core.exports import write_xlsx
 from core.tenancy import company_object_or_404, company_queryset, company_view
-from reminders import selectors, services
 from core.time import WIB
+from reminders import selectors, services
 from reminders.forms import FIELD_LABELS, BillBulkCancelForm, BillCancelForm, BillEntryForm, BillFilterForm
 from reminders.models import Bill, BillSource, BillStatus
 

@@ -10,11 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billers.models import Company, User
-from snap.models import AccessToken, ApiCredential
-from core import crypto
-from core import signing
+from core import crypto, signing
 from core.audit import audit_record
 from core.errors import InvalidInput
+from snap.models import AccessToken, ApiCredential
 
 TOKEN_SECONDS = 900
 

@@ -1,4 +1,4 @@
-"""X-EXTERNAL-ID as the idempotency key (API.md section 2).
+"""X-EXTERNAL-ID as the idempotency key (docs/api.md, "Idempotency").
 
 The first use on a day claims a row (committed at once, so a concurrent twin sees it),
 is processed, and stores its answer; a repeat with the same method, path and body gets
@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import signing
-from snap.models import IdempotencyRecord
 from snap import errors
+from snap.models import IdempotencyRecord
 
 WAIT_FOR_TWIN_SECONDS = 30
 # A claim still unanswered after this long belongs to a request that died (its worker was

@@ -18,12 +18,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from snap import credentials
 from core import signing
 from core.audit import client_ip
 from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
 from core.observability import company_in_scope
-from snap import errors, idempotency, ratelimit
+from snap import credentials, errors, idempotency, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +259,7 @@ SIGNED_HEADERS = [
 ]
 
 
-# Every refusal is a SNAP body (API.md section 3); each operation documents each status it
+# Every refusal is a SNAP body (docs/api.md, "Response codes"); each operation documents each status it
 # can answer, so a client (and schemathesis) can rely on the shape of every answer.
 SNAP_REFUSALS = {
     (status, "application/json"): SnapRefusal for status in (400, 401, 403, 404, 409, 429, 500, 503)

@@ -5,12 +5,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from snap import credentials
-from snap.forms import ApiCredentialEditForm, ApiCredentialForm
 from billers.models import Role
-from snap.models import ApiCredential
 from core.errors import DomainError
 from core.tenancy import company_object_or_404, company_queryset, company_view
+from snap import credentials
+from snap.forms import ApiCredentialEditForm, ApiCredentialForm
+from snap.models import ApiCredential
 
 
 @company_view(Role.ADMIN)

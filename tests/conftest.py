@@ -1,6 +1,7 @@
 """Shared fixtures: fast settings, eager tasks, servers that CI must have, signed-in clients."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -10,12 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
-
-from kopra.celery import app as celery_app
+from django.conf import settings
 
 # The live server's listen backlog (10) drops connections when a test opens 200 at once.
 from django.core.servers.basehttp import WSGIServer  # noqa: E402
+from django.db import connection
+
+from kopra.celery import app as celery_app
 
 WSGIServer.request_queue_size = 512
 
@@ -328,3 +330,47 @@ def _forget_broker_connections():
     # Nor closing the pools: kombu keeps them in a registry and would hand a closed one out.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+
+
+# --- Without the sandbox bank -----------------------------------------------------------
+# SANDBOX_ENABLED=false installs neither livin nor demo: the suite then runs every test that
+# does not need them. Those that do are left out of the collection, never skipped: a module
+# that imports the sandbox, a test that asks for a sandbox fixture, or one marked ``sandbox``.
+SANDBOX_IMPORT = re.compile(r"^\s*(from|import) (livin|demo)\b", re.M)
+SANDBOX_FIXTURES = {"livin_users", "make_bill", "core_account", "seeded_demo"}
+
+
+def pytest_ignore_collect(collection_path, config):
+    if settings.SANDBOX_ENABLED:
+        return None
+    if collection_path.name == "browser":
+        return True
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return _needs_sandbox(collection_path) or None
+    return None
+
+
+TESTS_IMPORT = re.compile(r"^\s*from (tests(?:\.\w+)+) import", re.M)
+
+
+def _needs_sandbox(path: Path, seen: frozenset = frozenset()) -> bool:
+    """True if the module imports the sandbox, itself or through a test module it imports."""
+    text = path.read_text(encoding="utf-8")
+    if SANDBOX_IMPORT.search(text):
+        return True
+    root = Path(__file__).resolve().parent.parent
+    for module in TESTS_IMPORT.findall(text):
+        imported = root.joinpath(*module.split(".")).with_suffix(".py")
+        if imported.exists() and imported not in seen and _needs_sandbox(imported, seen | {path}):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if settings.SANDBOX_ENABLED:
+        return
+    needs = [item for item in items
+             if item.get_closest_marker("sandbox") or SANDBOX_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if needs:
+        config.hook.pytest_deselected(items=needs)
+        items[:] = [item for item in items if item not in set(needs)]

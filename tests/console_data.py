@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications.models import DeliveryAttempt
 from core.time import WIB
+from notifications.models import DeliveryAttempt
 from reminders.models import Bill, BillEvent, BillSource, BillStatus
 
 _numbers = itertools.count(1)

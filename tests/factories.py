@@ -34,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 factory_boy passes the instance
         if create:
             obj.save()
 
@@ -55,24 +55,6 @@ def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     """The device's current code (or a later one), as the user's app shows it."""
     value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead)
     return f"{value:0{device.digits}d}"
-
-
-class CollectionAccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "billers.CollectionAccount"
-
-    company = factory.SubFactory(CompanyFactory)
-    account_number = factory.Sequence(lambda n: f"{1230000000000 + n}")
-
-
-class BillerCodeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "billers.BillerCode"
-
-    company = factory.SubFactory(CompanyFactory)
-    code = factory.Sequence(lambda n: f"{70000 + n}")
-    name = factory.Sequence(lambda n: f"Water bills {n}")
-    collection_account = factory.SubFactory(CollectionAccountFactory, company=factory.SelfAttribute("..company"))
 
 
 def registered_code(company, *, quota: int = 1000, code: str | None = None):
@@ -143,7 +125,7 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     biller_code = factory.SubFactory(BillerCodeFactory, company=factory.SelfAttribute("..company"))
 
     @factory.post_generation
-    def quota_account(obj, create, extracted, **kwargs):
+    def quota_account(obj, create, extracted, **kwargs):  # noqa: N805 factory_boy passes the instance
         if create:
             QuotaAccount.objects.get_or_create(registration=obj, defaults={"company": obj.company})
 

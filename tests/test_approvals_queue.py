@@ -16,7 +16,7 @@ from tests.conftest import sign_in
 from tests.console_data import bills, queries_of
 from tests.factories import AgreementFactory, UserFactory, registered_code
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]  # top-ups are paid at the sandbox bank
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from snap.models import ApiCredential
 from core.audit import audit_record
 from quota.models import TopUpOrder
 from quota.services import quota_grant
 from reminders.models import Upload, UploadError
+from snap.models import ApiCredential
 from tests.conftest import sign_in
 from tests.console_data import queries_of
 from tests.factories import AgreementFactory, BillerCodeFactory, UserFactory, registered_code
@@ -68,6 +68,7 @@ def test_quota_statement(client, company, boss, registration):
         for _ in range(n)])
 
 
+@pytest.mark.sandbox  # top-ups are paid at the sandbox bank
 def test_topup_orders(client, company, boss, registration):
     from quota.services import topup_request
 
@@ -98,9 +99,8 @@ def test_api_credentials(client, company, boss):
 
 
 def test_callback_settings(client, company, boss, registration):
-    from tests.console_data import bills
-
     from notifications.callbacks import bill_event
+    from tests.console_data import bills
 
     sign_in(client, boss)
     from notifications import callbacks

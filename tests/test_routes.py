@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.conftest import sign_in
 from tests.factories import UserFactory, authenticator
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]  # top-ups are paid at the sandbox bank
 
 # Routes anyone may reach, each for a reason.
 PUBLIC = {
@@ -60,7 +60,7 @@ def company_rows(company) -> str:
     """Everything company-owned, serialised, to prove nothing changed."""
     dumps = []
     for model in apps.get_models():
-        if any(f.name == "company" for f in model._meta.get_fields()) and model._meta.label != "kopra.AuditEvent":
+        if any(f.name == "company" for f in model._meta.get_fields()) and model._meta.label != "core.AuditEvent":
             dumps.append(serializers.serialize("json", model._default_manager.filter(company=company)))
     return "\n".join(dumps)
 
@@ -99,7 +99,7 @@ def test_company_b_can_neither_read_nor_change_anything_of_company_a(client, com
     before = company_rows(company)
 
     checked = 0
-    for name, route, callback, converters in all_routes():
+    for name, route, _callback, converters in all_routes():
         if name in PUBLIC or not converters:
             continue
         for pk in a_ids:
@@ -141,13 +141,14 @@ def test_the_sandbox_bank_is_not_served_in_production(settings):
 
     import kopra.urls
 
+    enabled = settings.SANDBOX_ENABLED
     settings.SANDBOX_ENABLED = False
     try:
         clear_url_caches()
         routes = importlib.reload(kopra.urls).urlpatterns
         assert not any("sandbox" in str(getattr(p, "pattern", "")) for p in routes)
     finally:
-        settings.SANDBOX_ENABLED = True
+        settings.SANDBOX_ENABLED = enabled
         importlib.reload(kopra.urls)
         clear_url_caches()
 
@@ -164,13 +165,13 @@ def company_world(company, *, prefix: str, tmp_media) -> dict:
     credential and a callback setting. Returns the rows and every identifier a URL may carry."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from snap import credentials
     from billers.registrations import registration_create, service_change_request
     from core import signing
     from notifications import callbacks
     from quota.services import topup_request
     from reminders import uploads
     from reminders.services import bill_cancel
+    from snap import credentials
     from tests.factories import AgreementFactory, BillerCodeFactory
 
     admin = UserFactory(company=company, user_id=f"{prefix}-admin", is_admin=True, is_maker=True,
@@ -259,7 +260,7 @@ def test_company_b_gets_404_for_each_real_identifier_of_company_a_in_every_route
     before = company_rows(company)
 
     tried = set()
-    for name, route, callback, converters in all_routes():
+    for name, route, _callback, converters in all_routes():
         if name in PUBLIC or not converters:
             continue
         for values in values_for(converters, a["ints"], a["strings"]):
@@ -288,7 +289,7 @@ def test_a_user_without_the_role_a_route_needs_is_refused_with_403(client_factor
     assert guarded, "the decorator sets company_roles on every guarded view"
 
     clients = {}
-    for name, _route, callback, _conv in guarded:
+    for _name, _route, callback, _conv in guarded:
         other_roles = tuple(sorted(set(ALL_ROLES) - set(callback.company_roles)))
         if other_roles and other_roles not in clients:
             clients[other_roles] = sign_in(client_factory(), _role_user(company, other_roles, len(clients)))
@@ -368,11 +369,11 @@ def _nothing_escalated(company_a_before, company_a, company_b):
 def test_fields_no_form_offers_are_ignored_by_every_console_route(client, company, other_company, a_world,
                                                                    b_world):
     from billers.models import User
-    from snap.models import ApiCredential
     from core import signing
     from notifications.models import CallbackSetting
     from quota.models import QuotaAccount, TopUpOrder
     from reminders.models import Bill, Upload
+    from snap.models import ApiCredential
 
     a, b = a_world, b_world
     sign_in(client, b["admin"])
@@ -430,7 +431,7 @@ def admin_paths() -> list[str]:
     from django.contrib import admin
 
     paths = ["/admin/"]
-    for model, model_admin in admin.site._registry.items():
+    for model, _model_admin in admin.site._registry.items():
         meta = model._meta
         paths.append(f"/admin/{meta.app_label}/")
         paths.append(f"/admin/{meta.app_label}/{meta.model_name}/")

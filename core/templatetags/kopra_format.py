@@ -33,7 +33,9 @@ def rupiah(amount) -> str:
 
 @register.filter
 def percent(rate) -> str:
-    """``{{ order.tax_rate|percent }}`` → ``11%`` for a rate of ``0.1100``; ``12,5%`` in Indonesian, ``12.5%`` in English."""
+    """``{{ order.tax_rate|percent }}`` → ``11%`` for a rate of ``0.1100``; ``12,5%`` in Indonesian,
+    ``12.5%`` in English.
+    """
     if rate in (None, ""):
         return money.NOTHING
     try:

@@ -1,4 +1,4 @@
-"""Open API: the quota of a biller code (API.md section 7). Thin: shape in, selector, shape out."""
+"""Open API: the quota of a biller code (docs/api.md, "Quota of a biller code"). Thin: shape in, selector, shape out."""
 
 from drf_spectacular.utils import extend_schema
 

@@ -15,7 +15,7 @@ from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.money import rupiah
 from quota.models import Package, TopUpOrder
-from quota.payments import BankUnavailable, payments_gateway
+from quota.payments import BankUnavailable, payments_gateway, payments_ready
 from quota.selectors import topup_quote
 from quota.services.ledger import quota_topup_credit
 
@@ -39,6 +39,7 @@ def topup_request(
     package: Package | None = None, debit_account: str = "", request=None,
 ) -> TopUpOrder:
     """A maker orders pushes for one code at the price in force now; paid at once where no approver is needed."""
+    payments_ready()
     if method not in TopUpOrder.Method.values:
         raise InvalidInput(_("Choose how to pay."), field="method")
     if method == TopUpOrder.Method.DEBIT:

@@ -1,4 +1,4 @@
-"""Shapes of the Open API bodies (API.md sections 4-7); the rules live in the services."""
+"""Shapes of the Open API bodies (docs/api.md, "Endpoints"); the rules live in the services."""
 
 from rest_framework import serializers
 

@@ -1,14 +1,14 @@
-"""Open API: bill reminder messages and quota (API.md sections 4-7). Thin: shape in, service, shape out."""
+"""Open API: bill reminder messages (docs/api.md, "Endpoints"). Thin: shape in, service, shape out."""
 
 from drf_spectacular.utils import extend_schema
 
 from billers.selectors import registration_for_code
 from core import signing
-from snap import errors
-from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
 from reminders import selectors, services
 from reminders.api import serializers as s
 from reminders.models import BillSource
+from snap import errors
+from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
 
 API_NAMES = services.field_names({
     "bill_key": "billKey",

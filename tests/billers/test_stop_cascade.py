@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from billers.registrations import service_change_approve, service_change_request
 from core.errors import NotAllowed
-from quota.selectors import quota_summary
 from fileformat.rows import RowValues
+from quota.selectors import quota_summary
 from reminders.models import Bill, BillSource, BillStatus
 from reminders.services import bill_create
 from tests.factories import UserFactory, registered_code

@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.real_broker, pytest.mark.django_d
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
-def test_the_whole_biller_journey(language, browser_installed, demo, worker, static_files_served, live_server_fresh_connections,
-                                  screenshots, tmp_path, chromium):
+def test_the_whole_biller_journey(language, browser_installed, demo, worker, static_files_served,
+                                  live_server_fresh_connections, screenshots, tmp_path, chromium):
     from tests.browser.journey import Journey
 
     journey = Journey(chromium, live_server_fresh_connections.url, language, demo["authenticators"],

@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billers.models import Registration, Role, ServiceChangeRequest, User
-from snap.models import ApiCredential
 from core import signing
-from snap.client import CANCEL_PATH, MESSAGES_PATH, SnapClient
 from core.models import AuditEvent
 from quota.models import TopUpOrder
 from reminders.models import Bill, Upload
+from snap.client import CANCEL_PATH, MESSAGES_PATH, SnapClient
+from snap.models import ApiCredential
 from tests.conftest import sign_in
 from tests.factories import AgreementFactory, BillerCodeFactory, UserFactory, authenticator, code_for
 
@@ -76,6 +76,7 @@ class Trail:
 
 
 @pytest.mark.django_db(transaction=True)  # work queued on commit runs inside the request, as in production
+@pytest.mark.sandbox  # includes a top-up
 def test_each_console_action_writes_one_audit_row_per_change(client_factory, company, people, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     admin, maker, approver = people

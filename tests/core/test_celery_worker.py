@@ -5,8 +5,8 @@ import time
 import pytest
 from django.conf import settings
 
-from kopra.celery import app as celery_app
 from core.models import Heartbeat
+from kopra.celery import app as celery_app
 
 
 @pytest.mark.real_broker

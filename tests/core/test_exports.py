@@ -31,7 +31,7 @@ def test_a_csv_export_has_a_bom_for_excel_and_neutralised_text():
 
 
 def test_a_csv_export_writes_dates_day_first_and_aware_times_in_jakarta_time():
-    moment = dt.datetime(2027, 1, 31, 1, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2027, 1, 31, 1, 0, tzinfo=dt.UTC)
     rows = list(
         csv.reader(io.StringIO(csv_bytes([[dt.date(2027, 1, 31), moment, None, True]]).decode("utf-8-sig")))
     )
@@ -49,7 +49,7 @@ def test_an_xlsx_export_stores_formula_like_text_as_text_not_formulas():
     data = xlsx_bytes(
         [
             ["name", "amount", "when"],
-            ["=1+1", 150000, dt.datetime(2027, 1, 31, 1, 0, tzinfo=dt.timezone.utc)],
+            ["=1+1", 150000, dt.datetime(2027, 1, 31, 1, 0, tzinfo=dt.UTC)],
         ],
         sheet_title="Errors",
     )

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "id" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-APPS = ("billers", "kopra", "livin", "notifications", "quota", "reminders")
+APPS = ("billers", "console", "core", "demo", "fileformat", "kopra", "livin", "notifications", "quota", "reminders",
+        "snap")
 PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[-+ #0]*\d*(?:\.\d+)?[sdifr%]")
 TAG = re.compile(r"<[^>]+>")
 
@@ -281,6 +282,7 @@ def test_the_quota_statement_reads_in_indonesian(id_client, company):
     assert english_left_in(html) == []
 
 
+@pytest.mark.sandbox  # the top-up page
 def test_money_reads_the_indonesian_way_in_both_languages(client, company):
     AgreementFactory(company=company, unit_price=Decimal("1350.50"))
     registration = registered_code(company, code="89123")
@@ -296,9 +298,9 @@ def test_an_upload_row_error_reads_in_indonesian_on_the_report(id_client, compan
                                                                django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     registration = registered_code(company, code="89123")
-    data = ("bill_key,payer_phone,payer_name,amount,start_date,end_date\n"
-            "K1,12345,Ani,150000,01/12/2030,31/12/2030\n"
-            "K2,081234567890,Budi,0,01/12/2030,31/12/2030\n").encode()
+    data = (b"bill_key,payer_phone,payer_name,amount,start_date,end_date\n"
+            b"K1,12345,Ani,150000,01/12/2030,31/12/2030\n"
+            b"K2,081234567890,Budi,0,01/12/2030,31/12/2030\n")
     with django_capture_on_commit_callbacks(execute=True):
         id_client.post(reverse("upload_new"), {"registration": registration.pk,
                                                "file": SimpleUploadedFile("tagihan.csv", data)})
@@ -389,6 +391,7 @@ def test_an_unknown_language_changes_nothing(company):
 DJANGO_ADMIN_ENGLISH = {"Search"}
 
 
+@pytest.mark.sandbox  # the sandbox's models are in the admin
 def test_the_admin_reads_in_indonesian_for_every_model_of_the_project(client):
     from django.contrib import admin
 

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import logging.config
-
 from datetime import timedelta
 
 import httpx
@@ -17,14 +16,13 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 
-from snap.credentials import credential_create
-from core import observability
-from core import signing
-from snap.client import MESSAGES_PATH, SnapClient
+from core import observability, signing
 from livin.models import LivinUser
 from notifications import services
 from notifications.tasks import push_bills
 from reminders.models import Bill
+from snap.client import MESSAGES_PATH, SnapClient
+from snap.credentials import credential_create
 from tests.factories import registered_code
 from tests.reminders.test_api import message
 
@@ -113,7 +111,7 @@ def test_tasks_carry_the_request_id_and_company_through_the_broker_headers():
     assert headers == {"request_id": "req-12345678", "company": "ACME01"}
 
     class Task:
-        class request:
+        class request:  # noqa: N801 mimics Celery's lowercase task.request
             request_id = "req-12345678"
             company = "ACME01"
 

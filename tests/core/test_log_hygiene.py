@@ -16,16 +16,16 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.urls import reverse
 
-from snap.credentials import credential_create
 from core import signing
-from snap.client import MESSAGES_PATH, SnapClient
 from livin import display
 from livin.models import LivinUser
 from notifications import callbacks, services
-from reminders import services as reminder_services
 from notifications.gateway import HttpLivinGateway
 from notifications.models import CallbackEvent
+from reminders import services as reminder_services
 from reminders.models import Bill, BillStatus
+from snap.client import MESSAGES_PATH, SnapClient
+from snap.credentials import credential_create
 from tests.factories import PASSWORD, UserFactory, authenticator, code_for, registered_code
 from tests.reminders.test_api import message
 

@@ -29,8 +29,8 @@ def test_a_company_user_cannot_read_metrics_but_bank_staff_can(client, company):
     assert client.get("/metrics").status_code == 200
 
 
-def test_metrics_report_bills_push_delay_errors_backlog_callbacks_and_low_quota(client, settings, make_bill,
-                                                                             registration):
+def test_metrics_report_bills_push_delay_errors_backlog_callbacks_and_low_quota(
+        client, settings, make_bill, registration):  # noqa: F811 fixtures imported from tests.notifications.conftest
     from livin import display
 
     settings.METRICS_TOKEN = "t"

@@ -3,12 +3,11 @@
 import pytest
 from django.core.management import call_command
 
-from snap.credentials import client_secret, credential_create
-from snap.models import ApiCredential
-from core import crypto
-from core import signing
+from core import crypto, signing
 from notifications import callbacks
 from notifications.models import CallbackSetting
+from snap.credentials import client_secret, credential_create
+from snap.models import ApiCredential
 
 pytestmark = pytest.mark.django_db
 

@@ -38,12 +38,55 @@ def test_production_refuses_a_short_secret_key():
 
 
 def test_check_deploy_is_clean_with_production_settings_and_a_real_secret():
+    # A trial against the sandbox bank, said explicitly: both gateways are then configured.
     result = run_manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, ALLOWED_HOSTS="kopra.example.co.id",
+        KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, ALLOWED_HOSTS="kopra.example.co.id", SANDBOX_ENABLED="true",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("setting", ["LIVIN_GATEWAY", "PAYMENTS_GATEWAY"])
+def test_production_refuses_a_sandbox_gateway_unless_the_sandbox_is_enabled_explicitly(setting):
+    sandbox_gateway = {"LIVIN_GATEWAY": "livin.gateways.SandboxLivinGateway",
+                       "PAYMENTS_GATEWAY": "livin.gateways.SandboxPaymentsGateway"}[setting]
+    refused = run_manage("check", KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, **{setting: sandbox_gateway})
+    assert refused.returncode != 0
+    assert f"KOPRA_ENV=production refuses {setting}={sandbox_gateway}" in refused.stderr
+    assert "SANDBOX_ENABLED=true" in refused.stderr
+
+    trial = run_manage("check", KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, SANDBOX_ENABLED="true",
+                       **{setting: sandbox_gateway})
+    assert trial.returncode == 0, trial.stderr
+
+
+def test_production_without_gateways_starts_and_names_what_is_missing():
+    result = run_manage("check", KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, ALLOWED_HOSTS="kopra.example.co.id",
+                        SANDBOX_ENABLED="", LIVIN_GATEWAY="", PAYMENTS_GATEWAY="")
+    assert result.returncode == 0, result.stderr
+    assert "No bank gateway is configured in LIVIN_GATEWAY" in result.stderr
+    assert "No bank gateway is configured in PAYMENTS_GATEWAY" in result.stderr
+
+
+def test_a_sandbox_gateway_without_the_sandbox_installed_is_refused_at_start():
+    result = run_manage("check", SANDBOX_ENABLED="false", LIVIN_GATEWAY="livin.gateways.SandboxLivinGateway")
+    assert result.returncode != 0
+    assert ("LIVIN_GATEWAY=livin.gateways.SandboxLivinGateway is the sandbox bank, which is not installed"
+            in result.stderr)
+
+
+def test_without_the_sandbox_the_product_starts_without_livin_or_the_demo():
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "from django.urls import resolve, Resolver404\n"
+            "assert 'livin' not in settings.INSTALLED_APPS and 'demo' not in settings.INSTALLED_APPS\n"
+            "try:\n    resolve('/sandbox/livin/')\nexcept Resolver404:\n    print('no sandbox pages')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LIVIN_GATEWAY", "PAYMENTS_GATEWAY")}
+    env.update(SANDBOX_ENABLED="false", DJANGO_SETTINGS_MODULE="kopra.settings")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "no sandbox pages" in result.stdout
 
 
 def test_json_log_lines_carry_level_logger_and_request_id():

@@ -1,7 +1,7 @@
 import base64
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -204,7 +204,7 @@ def test_signature_with_surrounding_whitespace_still_verifies():
 
 # --- timestamps -----------------------------------------------------------------------
 
-NOW = datetime(2026, 12, 1, 1, 0, 0, tzinfo=timezone.utc)  # 08:00 in Jakarta
+NOW = datetime(2026, 12, 1, 1, 0, 0, tzinfo=UTC)  # 08:00 in Jakarta
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,7 @@ def test_timestamp_window_compares_instants_across_offsets():
 
 
 def test_format_timestamp_writes_jakarta_time_to_the_second():
-    moment = datetime(2026, 12, 1, 1, 0, 0, 987654, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 1, 1, 0, 0, 987654, tzinfo=UTC)
     assert signing.format_timestamp(moment) == "2026-12-01T08:00:00+07:00"
 
 

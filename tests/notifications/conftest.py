@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from livin.models import LivinUser
 from fileformat.rows import RowValues
 from reminders.models import BillSource
 from reminders.services import bill_create
@@ -22,6 +21,8 @@ def registration(company):
 
 @pytest.fixture
 def livin_users(db):
+    from livin.models import LivinUser
+
     for phone in (USER_PHONE, OTHER_USER_PHONE):
         LivinUser.objects.create(phone=phone, name="Budi")
 

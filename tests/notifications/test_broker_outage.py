@@ -22,11 +22,11 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
+from fileformat.rows import RowValues
 from livin import display
 from livin.models import DisplayedBill, LivinUser, Notification
 from quota.models import LedgerEntry
 from quota.selectors import ledger_mismatches, quota_summary
-from fileformat.rows import RowValues
 from reminders.models import Bill, BillSource, BillStatus
 from reminders.services import bill_create
 from tests.conftest import redis_url_or_skip

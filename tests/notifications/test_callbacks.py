@@ -1,4 +1,4 @@
-"""Signed callbacks to the biller, over real HTTP to a local receiver (API.md section 8)."""
+"""Signed callbacks to the biller, over real HTTP to a local receiver (docs/api.md, "Callbacks to your system")."""
 
 import datetime as dt
 import json
@@ -13,7 +13,7 @@ from notifications.models import CallbackEvent
 from tests.notifications.receiver import Receiver
 from tests.notifications.test_delivery import run_scheduler
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]  # bills are shown and paid in the sandbox Livin'
 
 
 def deliver_all():

@@ -10,9 +10,9 @@ from django.utils import timezone, translation
 from livin import display
 from livin.models import DisplayedBill, LivinUser, Notification
 from notifications import services
-from reminders import services as reminder_services
 from notifications.models import DeliveryAttempt
 from quota.selectors import quota_summary
+from reminders import services as reminder_services
 from reminders.models import Bill, BillStatus
 from reminders.services import bill_cancel, bills_cancel_for_stop
 from tests.notifications.conftest import NON_USER_PHONE, USER_PHONE
@@ -193,7 +193,8 @@ def test_after_an_outage_missed_starts_are_caught_up_and_ended_bills_are_not_pus
     assert quota(registration) == (99, 0)
 
 
-def test_a_displayed_bill_expires_at_its_end_and_is_withdrawn(make_bill, registration, django_capture_on_commit_callbacks):
+def test_a_displayed_bill_expires_at_its_end_and_is_withdrawn(make_bill, registration,
+                                                               django_capture_on_commit_callbacks):
     bill = make_bill(end=timezone.now() + dt.timedelta(hours=1))
     run_scheduler()
     with time_machine.travel(timezone.now() + dt.timedelta(hours=1, seconds=1)):

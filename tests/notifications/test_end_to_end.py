@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from snap.client import SnapClient
 from livin import display
 from livin.models import DisplayedBill, LivinUser
 from notifications import callbacks
 from notifications.models import CallbackEvent
 from quota.selectors import quota_summary
 from reminders.models import Bill, BillStatus
+from snap.client import SnapClient
 from tests.factories import UserFactory, registered_code
 from tests.notifications.receiver import Receiver
 
@@ -35,8 +35,8 @@ def wait_for(condition, what: str, worker, seconds: float = 60):
 def test_a_bill_sent_through_the_api_is_shown_paid_withdrawn_and_reported(
     company, celery_worker_process, live_server_fresh_connections
 ):
-    from snap import credentials
     from core import signing
+    from snap import credentials
 
     registration = registered_code(company, quota=5, code="89123")
     LivinUser.objects.create(phone="+6281234567890", name="Budi")
@@ -51,8 +51,8 @@ def test_a_bill_sent_through_the_api_is_shown_paid_withdrawn_and_reported(
         now = timezone.now()
         created = api.create_message(
             partner_reference_no="INV-E2E-1", biller_code="89123", bill_key="E2E1", payer_phone_number="0812-3456-7890",
-            payer_name="Budi", total_amount="150000", bill_description="Tagihan air", start_date=now + dt.timedelta(seconds=3),
-            end_date=now + dt.timedelta(days=2),
+            payer_name="Budi", total_amount="150000", bill_description="Tagihan air",
+            start_date=now + dt.timedelta(seconds=3), end_date=now + dt.timedelta(days=2),
         )
         assert created.body["responseCode"] == "2009000", created.body
         reference = created.body["referenceNo"]

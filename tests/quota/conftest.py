@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 
 from billers.registrations import registration_create
-from livin.models import CoreAccount
 from tests.conftest import sign_in
 from tests.factories import AgreementFactory, BillerCodeFactory, PackageFactory, UserFactory
 
@@ -45,6 +44,8 @@ def registration(company, agreement, company_admin):
 @pytest.fixture
 def core_account(registration):
     """The company's account at the sandbox bank, with Rp 1,000,000."""
+    from livin.models import CoreAccount
+
     return CoreAccount.objects.create(account_number=registration.biller_code.collection_account.account_number,
                                       balance=Decimal("1000000.00"))
 

@@ -21,6 +21,7 @@ def staff(client):
     return user
 
 
+@pytest.mark.sandbox  # a top-up paid at the sandbox bank
 def test_staff_confirm_a_payment_by_hand_and_it_credits_once(client, staff, registration, maker, approver):
     order = topup_approve(order=topup_request(registration=registration, actor=maker, method="va", units=100),
                           approver=approver)

@@ -6,10 +6,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from livin.gateways import SandboxPaymentsGateway
 from livin.models import CoreAccount, CoreDebit
 from quota import selectors
 from quota.models import LedgerEntry, TopUpOrder
-from livin.gateways import SandboxPaymentsGateway
 from quota.payments import BankUnavailable
 from quota.services import topup_request, topups_expire, topups_settle_debits
 from quota.tasks import settle_debits

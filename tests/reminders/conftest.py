@@ -13,9 +13,9 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from snap.credentials import credential_create
 from core import signing
 from snap.client import SnapClient
+from snap.credentials import credential_create
 from tests.factories import registered_code
 
 BASE_URL = "http://testserver"

@@ -1,4 +1,4 @@
-"""The Open API, through the signing client, producing every response code of API.md."""
+"""The Open API, through the signing client, producing every response code of docs/api.md."""
 
 import datetime as dt
 import json
@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from billers.models import Registration
 from core import signing
-from snap.client import CANCEL_PATH, INQUIRY_PATH, MESSAGES_PATH, QUOTA_PATH, TOKEN_PATH
 from quota.selectors import quota_summary
 from reminders.models import Bill, BillStatus
 from reminders.services import bill_transition
+from snap.client import CANCEL_PATH, INQUIRY_PATH, MESSAGES_PATH, QUOTA_PATH
 from tests.factories import CompanyFactory, registered_code
 from tests.reminders.conftest import make_client
 

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 
 from core import signing
-from snap.client import MESSAGES_PATH, SnapClient
 from quota.selectors import quota_summary
 from reminders.models import Bill
+from snap.client import MESSAGES_PATH
 from tests.reminders.conftest import make_client
 from tests.reminders.test_api import message
 

@@ -8,9 +8,9 @@ import time_machine
 from django.db import OperationalError
 from django.utils import timezone
 
+from reminders.models import Bill
 from snap.client import MESSAGES_PATH
 from snap.models import IdempotencyRecord
-from reminders.models import Bill
 from tests.reminders.test_api import message
 
 pytestmark = pytest.mark.django_db

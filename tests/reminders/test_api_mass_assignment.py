@@ -4,9 +4,9 @@ status, the quota or the portal's reference of what it creates."""
 import pytest
 
 from billers.models import Company
-from snap.client import CANCEL_PATH, MESSAGES_PATH, QUOTA_PATH
 from quota.selectors import ledger_mismatches, quota_summary
 from reminders.models import Bill, BillStatus
+from snap.client import CANCEL_PATH, MESSAGES_PATH, QUOTA_PATH
 from tests.factories import CompanyFactory, registered_code
 from tests.reminders.test_api import message
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
-from snap.models import ApiCredential
 from core import signing
 from snap.client import TOKEN_PATH, new_external_id
+from snap.models import ApiCredential
 from tests.reminders.conftest import make_client
 
 pytestmark = pytest.mark.django_db

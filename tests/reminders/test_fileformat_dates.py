@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fileformat import CellError, latest_end, parse_end, parse_start
 from core.time import WIB
+from fileformat import CellError, latest_end, parse_end, parse_start
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def wib(*args: int) -> dt.datetime:

@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 
 from core.exports import csv_bytes
+from core.time import WIB
 from fileformat import BadCell, FileRefused, open_upload, validate_row
 from fileformat import workbook as workbook_module
-from core.time import WIB
 from fileformat.error_file import error_file_rows, row_error_text
 from fileformat.package_scan import OLE2_SIGNATURE, check_workbook
 from fileformat.template_file import (

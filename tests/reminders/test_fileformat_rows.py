@@ -7,9 +7,9 @@ from django.utils.translation import override
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from core.time import WIB
 from fileformat import BadCell, FileRefused, RowChecker, match_headers, validate_row
 from fileformat import rows as rows_module
-from core.time import WIB
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=WIB)
 HEADER = [
@@ -249,7 +249,7 @@ def test_a_mapping_of_column_names_is_validated_like_a_row():
 # --- RowChecker: validate_row for a whole file ---------------------------------------------
 
 
-# Each column's writings from FILE_FORMAT.md, good and bad, as CSV text and as workbook cells.
+# Each column's writings from docs/file-format.md, good and bad, as CSV text and as workbook cells.
 WRITINGS = {
     "bill_key": ["INV-001", " INV-001 ", "'INV-001", "INV_001", "A" * 21, "", "  ", 1234567890.0, 12.5, True, None,
                  BadCell("#N/A", "error")],
@@ -266,7 +266,8 @@ WRITINGS = {
                    "31/01/2027 23:59:59", "31/02/2027", "01/13/2027", "46388", "abc", "", " ", dt.date(2027, 1, 1),
                    dt.datetime(2027, 1, 1, 8, 0), 46388, 46388.5, None],
     "end_date": ["31/01/2027", "31-01-2027", "2027-01-31", "31/01/2027 23.00", "2027-01-31T23:00:00Z", "30/11/2026",
-                 "01/04/2027", "02/04/2027", "01/06/2027", "31/12/2026", "46418", "", dt.date(2027, 1, 31), 46418.0, None],
+                 "01/04/2027", "02/04/2027", "01/06/2027", "31/12/2026", "46418", "", dt.date(2027, 1, 31), 46418.0,
+                 None],
     "partner_reference_no": ["REF-1", "INV/2026/11#7", " REF-1 ", "'REF-1", "R" * 64, "R" * 65, "REF\t1", "REF\r1",
                              "", "  ", 1234567890.0, None],
     "biller_code": ["70001", " 70001 ", "'70001", "70002", "'", "", "  ", 70001.0, 70001, None],

@@ -303,7 +303,8 @@ def table(items: str, *, root=f'<sst xmlns="{MAIN}" count="9" uniqueCount="9">')
 
 
 ODD_ITEMS = {
-    "plain, preserved spaces and empty": '<si><t>bill_key</t></si><si><t xml:space="preserve"> Budi </t></si><si><t></t></si>',
+    "plain, preserved spaces and empty": ('<si><t>bill_key</t></si><si><t xml:space="preserve"> Budi </t></si>'
+                                          '<si><t></t></si>'),
     "entities and character references": "<si><t>A &amp; B &lt;C&gt; &quot;&apos; &#233;&#x1F600;&#13;</t></si>",
     "rich text and phonetic runs": (
         '<si><r><rPr><b/></rPr><t>Bu</t></r><r><t xml:space="preserve">di </t></r><rPh sb="0" eb="1"><t>ブ</t></rPh>'

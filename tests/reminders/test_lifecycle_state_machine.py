@@ -26,16 +26,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from core.errors import Conflict, InsufficientQuota
+from fileformat.rows import RowValues
 from livin import display
 from livin.models import DisplayedBill, LivinUser
 from notifications import services as delivery
-from reminders.services import PaymentRefused, bill_payment_received
 from quota.models import LedgerEntry, QuotaAccount
 from quota.selectors import ledger_mismatches
 from quota.services import quota_grant
-from fileformat.rows import RowValues
 from reminders.models import ACTIVE_STATUSES, TRANSITIONS, Bill, BillEvent, BillSource, BillStatus
-from reminders.services import bill_cancel, bill_create, bills_cancel_for_stop
+from reminders.services import PaymentRefused, bill_cancel, bill_create, bill_payment_received, bills_cancel_for_stop
 from tests.factories import CompanyFactory, registration_with_quota
 
 pytestmark = pytest.mark.django_db

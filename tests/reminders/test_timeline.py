@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone, translation
 
-from reminders import timeline
 from fileformat.rows import RowValues
+from reminders import timeline
 from reminders.models import BillSource
 from reminders.services import bill_cancel, bill_create
 from tests.factories import registered_code

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from reminders import uploads
 from core.time import WIB
+from reminders import uploads
 from reminders.models import Bill, Upload, UploadError, UploadRow
 from reminders.tasks import requeue_stalled_uploads
 from tests.factories import UserFactory, registered_code

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from core.models import AuditEvent
-from reminders import uploads
 from core.time import WIB
+from reminders import uploads
 from reminders.models import Bill, Upload, UploadError, UploadRow
 from reminders.tasks import expire_upload_files
 from tests.conftest import sign_in

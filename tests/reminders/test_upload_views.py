@@ -14,8 +14,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 
-from reminders import uploads
 from core.time import WIB
+from reminders import uploads
 from reminders.models import Bill, BillStatus, Upload
 from tests.conftest import sign_in
 from tests.factories import UserFactory, registered_code

@@ -14,13 +14,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.errors import Conflict, InsufficientQuota, InvalidInput, NotAllowed
 from core.models import AuditEvent
+from core.time import WIB
+from fileformat import RowValues
 from quota.models import LedgerEntry
 from quota.selectors import ledger_mismatches, quota_summary
 from reminders import uploads
-from core.time import WIB
 from reminders.models import Bill, BillEvent, BillSource, BillStatus, Upload, UploadError, UploadRow
 from reminders.services import bill_cancel, bill_create
-from fileformat import RowValues
 from tests.factories import UserFactory, registered_code
 
 pytestmark = pytest.mark.django_db
@@ -460,7 +460,8 @@ def test_a_refusal_found_by_the_worker_is_kept_on_the_upload(receive, registrati
     quota_reserve(registration=registration, units=99, reference="elsewhere")
     upload = uploads.upload_decision_carry_out(upload_id=upload.pk, action="submit", actor_id=maker.pk)
     assert (upload.status, upload.working_on) == (Upload.Status.VALIDATED, "")
-    assert upload.decision_error.startswith("Not enough quota for 70001 (needed: 2, available: 1): top up at least 1 push")
+    assert upload.decision_error.startswith("Not enough quota for 70001 (needed: 2, available: 1): "
+                                            "top up at least 1 push")
     assert not Bill.objects.filter(upload=upload).exists()
 
 

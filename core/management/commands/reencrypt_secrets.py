@@ -9,7 +9,7 @@ from core import crypto
 
 # Every encrypted column: (app label, model, field).
 ENCRYPTED = [
-    ("billers", "ApiCredential", "client_secret_encrypted"),
+    ("snap", "ApiCredential", "client_secret_encrypted"),
     ("notifications", "CallbackSetting", "secret_encrypted"),
 ]
 

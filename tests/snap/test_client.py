@@ -1,12 +1,13 @@
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 
 from core import signing
+from snap.cli import main
 from snap.client import (
     CANCEL_PATH,
     INQUIRY_PATH,
@@ -15,13 +16,12 @@ from snap.client import (
     TOKEN_PATH,
     SnapClient,
     SnapTokenError,
-    main,
 )
 
 CLIENT_KEY = "ck_live_4f2a"
 CLIENT_SECRET = "cs_live_9b7e1d"
 BASE_URL = "http://testserver"
-START = datetime(2026, 12, 1, 1, 0, 0, tzinfo=timezone.utc)  # 08:00 in Jakarta
+START = datetime(2026, 12, 1, 1, 0, 0, tzinfo=UTC)  # 08:00 in Jakarta
 
 
 class FakeClock:

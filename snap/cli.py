@@ -1,0 +1,157 @@
+"""The Open API client's command line: ``python -m snap``.
+
+    python -m snap --credentials var/demo/credentials.json send \\
+        --biller-code 89123 --bill-key 123 --phone 081234567890 --amount 150000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from core import signing
+from snap.client import (
+    DEFAULT_CREDENTIALS_PATH,
+    Clock,
+    SnapClient,
+    SnapResponse,
+    SnapTokenError,
+    format_amount,
+    new_partner_reference,
+)
+
+
+def _timestamp_argument(value: str) -> str:
+    try:
+        signing.parse_timestamp(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _amount_argument(value: str) -> dict:
+    try:
+        amount = format_amount(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if Decimal(amount["value"]) <= 0:
+        raise argparse.ArgumentTypeError(f"Amount must be above zero, got {value}.")
+    return amount
+
+
+def _add_reference_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--partner-reference", help="your partnerReferenceNo")
+    group.add_argument("--reference", help="the portal's referenceNo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m snap",
+        description="Call the Kopra Bill Reminder Open API with signed requests.",
+    )
+    parser.add_argument(
+        "--credentials",
+        default=DEFAULT_CREDENTIALS_PATH,
+        help=f"credentials JSON written by the demo seeder (default: {DEFAULT_CREDENTIALS_PATH})",
+    )
+    parser.add_argument("--base-url", help="API base URL (default: api.base_url of the file)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    send = commands.add_parser("send", help="create a bill reminder")
+    send.add_argument("--biller-code", required=True)
+    send.add_argument("--bill-key", required=True)
+    send.add_argument("--phone", required=True, help="payer's mobile number")
+    send.add_argument("--amount", required=True, type=_amount_argument, help="e.g. 150000")
+    send.add_argument("--start", type=_timestamp_argument, help="ISO-8601 with offset; default now")
+    send.add_argument(
+        "--end", type=_timestamp_argument, help="ISO-8601 with offset; default start + 7 days"
+    )
+    send.add_argument("--name", help="payer's name")
+    send.add_argument("--description", help="bill description")
+    send.add_argument("--partner-reference", help="partnerReferenceNo; default generated")
+    send.add_argument("--external-id", help="X-EXTERNAL-ID; default generated")
+
+    inquiry = commands.add_parser("inquiry", help="status of a bill reminder")
+    _add_reference_arguments(inquiry)
+
+    cancel = commands.add_parser("cancel", help="cancel a bill reminder")
+    _add_reference_arguments(cancel)
+    cancel.add_argument("--reason", required=True)
+
+    quota = commands.add_parser("quota", help="quota of a biller code")
+    quota.add_argument("--biller-code", required=True)
+
+    commands.add_parser("token", help="fetch an access token")
+    return parser
+
+
+def _run(client: SnapClient, args: argparse.Namespace) -> SnapResponse:
+    if args.command == "token":
+        return client.request_token()
+    if args.command == "inquiry":
+        return client.inquiry(args.partner_reference, args.reference)
+    if args.command == "cancel":
+        return client.cancel(args.partner_reference, args.reference, reason=args.reason)
+    if args.command == "quota":
+        return client.quota_inquiry(args.biller_code)
+    now = client.clock()
+    start = args.start or signing.format_timestamp(now)
+    end = args.end or signing.format_timestamp(signing.parse_timestamp(start) + timedelta(days=7))
+    fields: dict[str, Any] = {
+        "partnerReferenceNo": args.partner_reference or new_partner_reference(now),
+        "billerCode": args.biller_code,
+        "billKey": args.bill_key,
+        "payerPhoneNumber": args.phone,
+        "totalAmount": args.amount,
+        "startDate": start,
+        "endDate": end,
+    }
+    if args.name:
+        fields["payerName"] = args.name
+    if args.description:
+        fields["billDescription"] = args.description
+    return client.create_message(external_id=args.external_id, **fields)
+
+
+def _print_response(response: SnapResponse) -> None:
+    if response.body:
+        print(json.dumps(response.body, indent=2, ensure_ascii=False))
+    else:
+        print(f"HTTP {response.status_code}\n{response.text}")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run the command line; 0 if the API answered 2xx, 1 otherwise."""
+    args = build_parser().parse_args(argv)
+    try:
+        client = SnapClient.from_credentials_file(
+            args.credentials, base_url=args.base_url, transport=transport, clock=clock
+        )
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    with client:
+        try:
+            response = _run(client, args)
+        except SnapTokenError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            response = exc.response
+        except httpx.HTTPError as exc:
+            print(f"error: cannot reach {client.base_url}: {exc}", file=sys.stderr)
+            return 1
+    _print_response(response)
+    return 0 if response.ok else 1
+

@@ -1,0 +1,60 @@
+"""Without a Livin' gateway (LIVIN_GATEWAY empty, as with the sandbox removed) bills are kept,
+never checked or pushed, and every page and the log say which setting is missing."""
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from fileformat.rows import RowValues
+from notifications import tasks
+from reminders.models import Bill, BillSource, BillStatus
+from reminders.services import bill_create
+from tests.factories import registered_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bill(company):
+    registration = registered_code(company, quota=100, code="89123")
+    now = timezone.now()
+    row = RowValues(row_number=1, bill_key="KEY1", payer_phone="+6281234567890", payer_name="Budi",
+                    amount=Decimal("150000.00"), description="Tagihan air", start_at=now - dt.timedelta(minutes=1),
+                    end_at=now + dt.timedelta(days=3), partner_reference_no="INV-1")
+    return bill_create(registration=registration, row=row, source=BillSource.CONSOLE)
+
+
+def test_without_a_livin_gateway_bills_wait_and_the_log_names_the_setting(settings, bill, caplog):
+    settings.LIVIN_GATEWAY = ""
+    with caplog.at_level(logging.ERROR, logger="notifications.services"):
+        assert tasks.directory_sweep() == 0
+        assert tasks.dispatch_due_bills() == 0
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.RECEIVED and bill.lease_until is None
+    assert "no Livin' gateway is configured (setting LIVIN_GATEWAY)" in caplog.text
+
+
+def test_once_a_gateway_is_named_the_waiting_bills_are_checked(settings, bill):
+    settings.LIVIN_GATEWAY = ""
+    tasks.directory_sweep()
+    settings.LIVIN_GATEWAY = "tests.notifications.test_without_gateway.NobodyHasLivin"
+    assert tasks.directory_sweep() == 1
+    assert Bill.objects.get(pk=bill.pk).status == BillStatus.NOT_LIVIN_USER
+
+
+class NobodyHasLivin:
+    """A bank's directory in which no phone has Livin'."""
+
+    def lookup_users(self, phones):
+        return {phone: False for phone in phones}
+
+
+def test_every_console_page_says_bills_are_not_shown_until_the_gateway_is_configured(settings, admin_client):
+    settings.LIVIN_GATEWAY = ""
+    page = admin_client.get("/").content.decode()
+    assert "not connected to Livin' yet (setting LIVIN_GATEWAY)" in page
+    settings.LIVIN_GATEWAY = "tests.notifications.test_without_gateway.NobodyHasLivin"
+    assert "not connected to Livin'" not in admin_client.get("/").content.decode()
