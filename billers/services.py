@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billers.models import Company, Role, User
 from core.audit import audit_record
+from core.errors import Conflict, InvalidInput, NotAllowed
 
 ROLE_FIELDS = {
     Role.ADMIN: "is_admin",
@@ -21,10 +22,22 @@ def _role_flags(roles) -> dict[str, bool]:
     roles = set(roles)
     unknown = roles - set(ROLE_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown role: %(role)s") % {"role": ", ".join(sorted(unknown))})
+        raise InvalidInput(_("Unknown role: %(role)s") % {"role": ", ".join(sorted(unknown))}, field="roles")
     if not roles:
-        raise ValidationError(_("Choose at least one role."))
+        raise InvalidInput(_("Choose at least one role."), field="roles")
     return {field: role in roles for role, field in ROLE_FIELDS.items()}
+
+
+def _validated(check, *args, **kwargs) -> None:
+    """Runs one of Django's validators (passwords, model fields), refusing as the services do:
+    an ``InvalidInput`` naming the field, with every reason."""
+    try:
+        check(*args, **kwargs)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            reasons = " ".join(" ".join(errors) for errors in exc.message_dict.values())
+            raise InvalidInput(reasons, field=next(iter(exc.message_dict))) from None
+        raise InvalidInput(" ".join(exc.messages), field="password" if check is validate_password else None) from None
 
 
 def _roles_text(user: User) -> str:
@@ -34,7 +47,7 @@ def _roles_text(user: User) -> str:
 def _ensure_admin_remains(company: Company, *, leaving: User) -> None:
     others = User.objects.filter(company=company, is_admin=True, is_active=True).exclude(pk=leaving.pk)
     if not others.exists():
-        raise ValidationError(_("The company must keep at least one active admin."))
+        raise Conflict(_("The company must keep at least one active admin."))
 
 
 @transaction.atomic
@@ -44,11 +57,11 @@ def user_create(
 ) -> User:
     """Creates a company user with ``roles``; the password must pass the validators."""
     if User.objects.filter(company=company, user_id=user_id).exists():
-        raise ValidationError({"user_id": _("User ID %(user_id)s is already taken.") % {"user_id": user_id}})
+        raise Conflict(_("User ID %(user_id)s is already taken.") % {"user_id": user_id}, field="user_id")
     user = User(company=company, user_id=user_id, full_name=full_name, email=email, **_role_flags(roles))
-    validate_password(password, user=user)
+    _validated(validate_password, password, user=user)
     user.set_password(password)
-    user.full_clean(exclude=["password"])
+    _validated(user.full_clean, exclude=["password"])
     user.save()
     audit_record(
         action="user.created", actor=actor, company=company, request=request, obj=user,
@@ -83,7 +96,7 @@ def user_set_active(*, user: User, actor: User, active: bool, request=None) -> U
     """Enables or disables a user; a disabled user's sessions stop working at once."""
     if not active:
         if user.pk == actor.pk:
-            raise ValidationError(_("You cannot disable yourself."))
+            raise NotAllowed(_("You cannot disable yourself."))
         if user.is_admin:
             _ensure_admin_remains(user.company, leaving=user)
     user.is_active = active
@@ -97,7 +110,7 @@ def user_set_active(*, user: User, actor: User, active: bool, request=None) -> U
 @transaction.atomic
 def user_reset_password(*, user: User, actor: User, password: str, request=None) -> User:
     """Sets a new password; the user's open sessions end (their auth hash changes)."""
-    validate_password(password, user=user)
+    _validated(validate_password, password, user=user)
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(action="user.password_reset", actor=actor, company=user.company, request=request,
@@ -121,7 +134,7 @@ def company_settings_update(*, company: Company, actor: User, changes: dict, req
     diffs = {}
     for field, value in changes.items():
         if field not in allowed:
-            raise ValidationError(_("%(field)s cannot be changed here.") % {"field": field})
+            raise NotAllowed(_("%(field)s cannot be changed here.") % {"field": field}, field=field)
         if getattr(company, field) != value:
             diffs[field] = {"before": getattr(company, field), "after": value}
             setattr(company, field, value)

@@ -9,7 +9,6 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, user_login_failed
-from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from billers.forms import (
 from billers.models import Role, User
 from core.audit import audit_record
 from core.downloads import csv_response
+from core.errors import DomainError
 from core.tenancy import company_object_or_404, company_queryset, company_view
 
 PENDING_KEY = "kopra_pending_login"
@@ -146,8 +146,8 @@ def user_create(request):
         try:
             user = services.user_create(company=request.company, actor=request.user, request=request,
                                         **form.cleaned_data)
-        except ValidationError as exc:
-            _attach_errors(form, exc)
+        except DomainError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
             messages.success(request, _("User %(user)s created.") % {"user": user.user_id})
             return redirect("users_list")
@@ -164,8 +164,8 @@ def user_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(user=user, actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            _attach_errors(form, exc)
+        except DomainError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
             messages.success(request, _("User %(user)s updated.") % {"user": user.user_id})
             return redirect("users_list")
@@ -180,8 +180,8 @@ def user_set_active(request, pk):
     active = request.POST.get("active") == "1"
     try:
         services.user_set_active(user=user, actor=request.user, active=active, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except DomainError as refused:
+        messages.error(request, refused.message)
     else:
         text = _("User %(user)s enabled.") if active else _("User %(user)s disabled; their sessions have ended.")
         messages.success(request, text % {"user": user.user_id})
@@ -236,12 +236,3 @@ def audit_log(request):
         return csv_response("audit-log.csv", ["time", "actor", "action", "what", "ip", "request_id"], rows)
     page = selectors.paginate(events, request.GET.get("page"))
     return render(request, "billers/audit_log.html", {"page": page, "q": request.GET.get("q", "")})
-
-
-def _attach_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-

@@ -149,7 +149,7 @@ def deliver(*, callback_id: int, transport: httpx.BaseTransport | None = None) -
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         CallbackAttempt.objects.create(callback=callback, status_code=status_code, error=error,
                                        latency_ms=int((time.monotonic() - started) * 1000))
         attempts = callback.attempts + 1

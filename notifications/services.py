@@ -74,7 +74,7 @@ def claim(queryset, *, limit: int, lease_seconds: int | None = None) -> list[int
     """
     now = timezone.now()
     lease = timedelta(seconds=lease_seconds or settings.DELIVERY_LEASE_SECONDS)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         ids = list(
             queryset.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
             .select_for_update(skip_locked=True)
@@ -108,7 +108,7 @@ def directory_check(*, bill_ids: list[int]) -> None:
         Bill.objects.filter(pk__in=[b.pk for b in bills]).update(lease_until=None)
         return
     for bill in bills:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             if users.get(bill.payer_phone):
                 _move(bill, BillStatus.SCHEDULED, "The payer's phone has Livin'", livin_user=True,
                       next_push_at=bill.start_at, lease_until=None)
@@ -182,7 +182,7 @@ def push_bills(*, bill_ids: list[int]) -> None:
     origins = created_by_requests(Bill._meta.label, [bill.pk for bill in bills])
     for bill in bills:
         outcome = results.get(bill.reference_no, "missing")
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             if outcome == "pushed":
                 lag = delivered_at - max(bill.start_at, bill.created_at)
                 _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=True, started=started,
@@ -221,7 +221,7 @@ def expire_due_bills(*, limit: int = 1000) -> int:
     ):
         ids = claim(ended.filter(status=status).order_by("end_at", "pk"), limit=limit)
         for bill in Bill.objects.filter(pk__in=ids, status=status):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 if _move(bill, to_status, reason, lease_until=None):
                     moved += 1
     return moved

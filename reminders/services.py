@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from fileformat.errors import CellError
 from fileformat.headers import HeaderMap
 from fileformat.rows import RowValues, validate_row
 from quota.services import quota_consume, quota_release, quota_reserve
-from reminders import lifecycle
+from reminders import lifecycle, sql
 from reminders.models import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -22,6 +22,8 @@ from reminders.models import (
     BillEvent,
     BillSource,
     BillStatus,
+    Upload,
+    UploadRow,
 )
 
 
@@ -221,3 +223,112 @@ def bill_payment_received(*, reference: str, amount, channel: str, payment_refer
         paid_at=paid_at or timezone.now(), paid_amount=amount, lease_until=None,
     )
     return bill
+
+
+# --- Many bills at once (a submitted upload) -------------------------------------------------
+# The same bills and timeline lines as bill_create and bill_transition write one by one,
+# written by a few set-based statements: a million rows cost seconds, not hours.
+
+
+def bills_create_from_upload(upload: Upload, registration: Registration, *, status: str, actor: User, now) -> int:
+    """The upload's clean rows as bills, each with its first timeline line; returns how many.
+
+    On PostgreSQL one statement writes both: the events are made from the ids the bill
+    insert returns, instead of reading a million new bills back through the upload's index.
+    """
+    row = lambda field: f"staged.{sql.column(UploadRow, field)}"  # noqa: E731
+    # The staged row's id makes each reference unique without a lookup: "U" + 11 hex digits
+    # never equals the 12 hex digits of new_reference_no().
+    prefix = now.strftime("%y%m%d%H%M%S") + "U"
+    if connection.vendor == "postgresql":
+        reference = f"%s || lpad(upper(to_hex({row('id')})), 11, '0')"
+    else:
+        reference = f"%s || printf('%%011X', {row('id')})"
+    at = sql.db_value(Bill, "created_at", now)
+    copied = {field: (row(field), []) for field in (
+        "bill_key", "payer_phone", "payer_name", "amount", "description", "start_at", "end_at",
+        "partner_reference_no")}
+    bills_sql, bills_params = sql.insert_select(
+        Bill,
+        {
+            **copied,
+            "reference_no": (reference, [prefix]),
+            "company": ("%s", [upload.company_id]),
+            "registration": ("%s", [registration.pk]),
+            "status": ("%s", [status]),
+            "source": ("%s", [BillSource.UPLOAD.value]),
+            "upload": ("%s", [upload.pk]),
+            "created_by": ("%s", [actor.pk]),
+            "created_at": ("%s", [at]),
+            "updated_at": ("%s", [at]),
+            "livin_user": ("NULL", []),
+        },
+        f"FROM {sql.table(UploadRow)} AS staged WHERE {row('upload')} = %s AND {row('problem')} = ''",
+        [upload.pk],
+    )
+    if connection.vendor == "postgresql":
+        events_sql, events_params = _upload_received_events(upload, status=status, actor=actor, now=now,
+                                                     source="FROM created AS bill", source_params=[])
+        return sql.execute(f"WITH created AS ({bills_sql} RETURNING {sql.column(Bill, 'id')}) {events_sql}",
+                        bills_params + events_params)
+    # SQLite: one writer at a time, so the upload's bills in this status are the ones just made.
+    created = sql.execute(bills_sql, bills_params)
+    sql.execute(*_upload_received_events(
+        upload, status=status, actor=actor, now=now,
+        source=f"FROM {sql.table(Bill)} AS bill WHERE bill.{sql.column(Bill, 'upload')} = %s "
+               f"AND bill.{sql.column(Bill, 'status')} = %s",
+        source_params=[upload.pk, status],
+    ))
+    return created
+
+
+def _upload_received_events(upload: Upload, *, status: str, actor: User, now, source: str,
+                     source_params: list) -> tuple[str, list]:
+    """INSERT of the "received" event of each bill that ``source`` selects as ``bill``."""
+    return sql.insert_select(
+        BillEvent,
+        {
+            "bill": (f"bill.{sql.column(Bill, 'id')}", []),
+            "at": ("%s", [sql.db_value(BillEvent, "at", now)]),
+            "from_status": ("''", []),
+            "to_status": ("%s", [status]),
+            "actor": ("%s", [actor.pk]),
+            "actor_label": ("%s", [str(actor)]),
+            "reason": ("%s", [f"Received through {BillSource.UPLOAD.label} (upload #{upload.pk})"]),
+        },
+        source,
+        source_params,
+    )
+
+
+def bills_move_pending(upload: Upload, *, to_status: str, actor: User, reason: str, now) -> int:
+    """Moves the upload's bills still waiting for approval to ``to_status``, each with its timeline line."""
+    bills, events = sql.table(Bill), sql.table(BillEvent)
+    pending = BillStatus.PENDING_APPROVAL
+    event_columns = [sql.column(BillEvent, f)
+                     for f in ("bill", "at", "from_status", "to_status", "actor", "actor_label", "reason")]
+    event_values = [sql.db_value(BillEvent, "at", now), pending, to_status, actor.pk, str(actor), reason]
+    if connection.vendor == "postgresql":
+        # One statement: the rows moved are exactly the rows that get an event.
+        return sql.execute(
+            f"""
+            WITH moved AS (
+                UPDATE {bills} SET {sql.column(Bill, "status")} = %s, {sql.column(Bill, "updated_at")} = %s
+                WHERE {sql.column(Bill, "upload")} = %s AND {sql.column(Bill, "status")} = %s
+                RETURNING {sql.column(Bill, "id")}
+            )
+            INSERT INTO {events} ({", ".join(event_columns)})
+            SELECT {sql.column(Bill, "id")}, %s, %s, %s, %s, %s, %s FROM moved
+            """,
+            [to_status, sql.db_value(Bill, "updated_at", now), upload.pk, pending, *event_values],
+        )
+    # SQLite: one writer at a time, so nothing moves these bills between the two statements.
+    sql.execute(
+        f"""
+        INSERT INTO {events} ({", ".join(event_columns)})
+        SELECT {sql.column(Bill, "id")}, %s, %s, %s, %s, %s, %s FROM {bills}
+        WHERE {sql.column(Bill, "upload")} = %s AND {sql.column(Bill, "status")} = %s
+        """,
+        [*event_values, upload.pk, pending],
+    )
+    return Bill.objects.filter(upload=upload, status=pending).update(status=to_status, updated_at=now)

@@ -185,6 +185,27 @@ def sign_in(client, user):
 
 
 @pytest.fixture
+def maker(company):
+    from tests.factories import UserFactory
+
+    return UserFactory(company=company, user_id="maker", is_maker=True)
+
+
+@pytest.fixture
+def approver(company):
+    from tests.factories import UserFactory
+
+    return UserFactory(company=company, user_id="approver", is_maker=False, is_approver=True)
+
+
+@pytest.fixture
+def viewer(company):
+    from tests.factories import UserFactory
+
+    return UserFactory(company=company, user_id="viewer", is_maker=False, is_viewer=True)
+
+
+@pytest.fixture
 def company_admin(company):
     from tests.factories import UserFactory
 

@@ -1,5 +1,6 @@
 """factory_boy factories shared by every test module."""
 
+import datetime as dt
 from decimal import Decimal
 
 import factory
@@ -8,7 +9,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billers.models import BillerCode, CollectionAccount, Company, Registration, User
+from fileformat.rows import RowValues
 from quota.models import Agreement, Package, QuotaAccount
+from reminders.models import Bill, BillSource
 
 PASSWORD = "Correct-Horse-Battery-42"
 
@@ -138,3 +141,23 @@ def registration_with_quota(company, units: int, **kwargs) -> Registration:
     if units:
         quota_grant(registration=registration, units=units, reference=f"test:{registration.pk}:grant")
     return registration
+
+
+def bill_row(number: int = 1, **fields) -> RowValues:
+    """A clean bill row (bill key ``KEY<number>``, reference ``INV-<number>``), shown from
+    tomorrow for two days unless ``start_at``/``end_at`` say otherwise; ``fields`` override."""
+    now = timezone.now()
+    values = {
+        "row_number": 1, "bill_key": f"KEY{number}", "payer_phone": "+6281234567890", "payer_name": "Budi",
+        "amount": Decimal("150000.00"), "description": "Tagihan air", "start_at": now + dt.timedelta(days=1),
+        "end_at": now + dt.timedelta(days=3), "partner_reference_no": f"INV-{number}",
+    }
+    values.update(fields)
+    return RowValues(**values)
+
+
+def make_bill(registration, number: int = 1, *, source: str = BillSource.CONSOLE, actor=None, **fields) -> Bill:
+    """A bill created as a biller creates one (``bill_create``: rules, quota reserved, timeline)."""
+    from reminders.services import bill_create
+
+    return bill_create(registration=registration, row=bill_row(number, **fields), source=source, actor=actor)

@@ -208,19 +208,13 @@ def company_world(company, *, prefix: str, tmp_media) -> dict:
 
 def _bill(registration, key, partner_reference, *, actor):
     import datetime as dt
-    from decimal import Decimal
 
     from django.utils import timezone
 
-    from fileformat.rows import RowValues
-    from reminders.models import BillSource
-    from reminders.services import bill_create
+    from tests.factories import make_bill
 
-    now = timezone.now()
-    row = RowValues(row_number=1, bill_key=key, payer_phone=A_PHONE, payer_name="Budi", amount=Decimal("150000.00"),
-                    description="Tagihan air", start_at=now + dt.timedelta(days=1), end_at=now + dt.timedelta(days=5),
-                    partner_reference_no=partner_reference)
-    return bill_create(registration=registration, row=row, source=BillSource.CONSOLE, actor=actor)
+    return make_bill(registration, actor=actor, bill_key=key, partner_reference_no=partner_reference,
+                     payer_phone=A_PHONE, end_at=timezone.now() + dt.timedelta(days=5))
 
 
 def values_for(converters: dict, ints, strings):

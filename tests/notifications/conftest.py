@@ -4,9 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from fileformat.rows import RowValues
-from reminders.models import BillSource
-from reminders.services import bill_create
+from tests import factories
 from tests.factories import registered_code
 
 USER_PHONE = "+6281234567890"
@@ -33,12 +31,9 @@ def make_bill(registration, livin_users):
 
     def make(*, phone=USER_PHONE, start=None, end=None, amount="150000.00", registration_=None):
         now = timezone.now()
-        number = next(counter)
-        row = RowValues(
-            row_number=1, bill_key=f"KEY{number}", payer_phone=phone, payer_name="Budi", amount=Decimal(amount),
-            description="Tagihan air", start_at=start or now - dt.timedelta(minutes=1),
-            end_at=end or now + dt.timedelta(days=3), partner_reference_no=f"INV-{number}",
+        return factories.make_bill(
+            registration_ or registration, next(counter), payer_phone=phone, amount=Decimal(amount),
+            start_at=start or now - dt.timedelta(minutes=1), end_at=end or now + dt.timedelta(days=3),
         )
-        return bill_create(registration=registration_ or registration, row=row, source=BillSource.CONSOLE)
 
     return make

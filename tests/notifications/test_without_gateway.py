@@ -3,16 +3,13 @@ never checked or pushed, and every page and the log say which setting is missing
 
 import datetime as dt
 import logging
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from fileformat.rows import RowValues
 from notifications import tasks
-from reminders.models import Bill, BillSource, BillStatus
-from reminders.services import bill_create
-from tests.factories import registered_code
+from reminders.models import Bill, BillStatus
+from tests.factories import make_bill, registered_code
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def bill(company):
     registration = registered_code(company, quota=100, code="89123")
-    now = timezone.now()
-    row = RowValues(row_number=1, bill_key="KEY1", payer_phone="+6281234567890", payer_name="Budi",
-                    amount=Decimal("150000.00"), description="Tagihan air", start_at=now - dt.timedelta(minutes=1),
-                    end_at=now + dt.timedelta(days=3), partner_reference_no="INV-1")
-    return bill_create(registration=registration, row=row, source=BillSource.CONSOLE)
+    return make_bill(registration, start_at=timezone.now() - dt.timedelta(minutes=1))
 
 
 def test_without_a_livin_gateway_bills_wait_and_the_log_names_the_setting(settings, bill, caplog):

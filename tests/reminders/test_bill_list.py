@@ -16,7 +16,7 @@ from reminders.models import Bill, BillSource, BillStatus
 from reminders.services import bill_cancel
 from tests.conftest import sign_in
 from tests.console_data import bills, events, pushes, queries_of, wib
-from tests.factories import UserFactory, registered_code
+from tests.factories import registered_code
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def registration(company):
     return registered_code(company, quota=1000, code="70001")
-
-
-@pytest.fixture
-def viewer(company):
-    return UserFactory(company=company, user_id="viewer", is_maker=False, is_viewer=True)
-
-
-@pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker", is_maker=True)
 
 
 @pytest.fixture

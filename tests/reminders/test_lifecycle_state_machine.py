@@ -56,6 +56,7 @@ class BillLifecycleMachine(RuleBasedStateMachine):
         self._clock = time_machine.travel(BASE, tick=False)
         self._time = self._clock.start()
         self._transaction = transaction.atomic()
+        self._transaction._from_testcase = True  # as TestCase does: the services' durable blocks may run inside
         self._transaction.__enter__()
         serial = next(_serial)
         self.company = CompanyFactory(company_id=f"SM{serial:05d}")

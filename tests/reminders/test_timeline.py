@@ -1,34 +1,24 @@
 """A bill's timeline reads in the reader's language, though its reasons are stored in English."""
 
-import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 
-from fileformat.rows import RowValues
 from reminders import timeline
 from reminders.models import BillSource
 from reminders.services import bill_cancel, bill_create
-from tests.factories import registered_code
+from tests.factories import bill_row, registered_code
 
 ROOT = Path(settings.BASE_DIR)
-
-
-def _row(number=1):
-    now = timezone.now()
-    return RowValues(row_number=1, bill_key=f"KEY{number}", payer_phone="+6281234567890", payer_name="Budi",
-                     amount=Decimal("150000.00"), description="Tagihan air", start_at=now + dt.timedelta(days=1),
-                     end_at=now + dt.timedelta(days=3), partner_reference_no=f"INV-{number}")
 
 
 @pytest.mark.django_db
 def test_reasons_are_stored_in_english_whoever_acted_and_shown_in_the_readers_language(company):
     registration = registered_code(company, code="89123")
     with translation.override("id"):  # an Indonesian-speaking maker at the console
-        bill = bill_create(registration=registration, row=_row(), source=BillSource.CONSOLE)
+        bill = bill_create(registration=registration, row=bill_row(), source=BillSource.CONSOLE)
         bill_cancel(bill=bill)
     events = list(bill.events.order_by("at", "id"))
     assert [e.reason for e in events] == ["Received through Single entry", "Cancelled"]
@@ -75,8 +65,9 @@ def test_a_reason_a_person_typed_is_shown_as_typed():
 
 def test_the_sentences_the_timeline_knows_are_still_the_ones_the_services_write():
     """Reword a reason in a service and this fails: update reminders/timeline.py with it."""
-    sources = "".join((ROOT / path).read_text() for path in (
-        "notifications/services.py", "reminders/services.py", "reminders/uploads.py"))
+    paths = [ROOT / "notifications/services.py", ROOT / "reminders/services.py",
+             *sorted((ROOT / "reminders/uploads").glob("*.py"))]
+    sources = "".join(path.read_text() for path in paths)
     for sentence in timeline.FIXED:
         assert f'"{sentence}"' in sources, sentence
     for stem in ("Received through {", "(upload #{upload.pk})", "Upload #{upload.pk} approved",

@@ -8,7 +8,7 @@ from django.urls import reverse
 from reminders.models import Upload
 from tests.conftest import sign_in
 from tests.console_data import queries_of
-from tests.factories import UserFactory, registered_code
+from tests.factories import registered_code
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def registration(company):
     return registered_code(company, quota=10, code="70001")
-
-
-@pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker")
 
 
 def uploads(registration, maker, count, **fields):

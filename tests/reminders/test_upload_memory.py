@@ -1,6 +1,6 @@
 """Hostile upload files are checked within 200 MB of memory, measured on a worker process of their own.
 
-tracemalloc (tests/reminders/test_fileformat_readers.py) sees only Python's allocations; here
+tracemalloc (tests/fileformat/test_readers.py) sees only Python's allocations; here
 each check runs in a forked child and the operating system's peak resident size of that child
 (``ru_maxrss``) is compared before and after, which counts everything: C parsers,
 decompression buffers, the database driver.

@@ -10,6 +10,7 @@ from core.time import WIB
 from reminders import uploads
 from reminders.models import Bill, Upload, UploadError, UploadRow
 from reminders.tasks import requeue_stalled_uploads
+from reminders.uploads import validate as upload_validation
 from tests.factories import UserFactory, registered_code
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +35,6 @@ def registration(company):
     return registered_code(company, quota=100, code="70001")
 
 
-@pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker", is_maker=True)
-
-
 # Five valid rows and one with a bad phone: with two rows a batch, three batches.
 ROWS = [f"K{i},081234567890,Budi,150000,01/12/2026,31/12/2026" for i in range(5)]
 ROWS.append("BAD,1,Budi,150000,01/12/2026,31/12/2026")
@@ -48,7 +44,7 @@ FILE = ("\r\n".join([HEADER, *ROWS]) + "\r\n").encode()
 @pytest.fixture
 def queued(registration, maker, django_capture_on_commit_callbacks, monkeypatch):
     """An upload received whose check task was never delivered (the broker lost it)."""
-    monkeypatch.setattr(uploads, "BATCH_ROWS", 2)
+    monkeypatch.setattr(upload_validation, "BATCH_ROWS", 2)
     with django_capture_on_commit_callbacks(execute=False):
         upload = uploads.upload_receive(registration=registration, uploaded_file=SimpleUploadedFile("bills.csv", FILE),
                                         actor=maker)
@@ -79,35 +75,35 @@ def checked_exactly_once(upload):
 
 
 def test_a_redelivered_check_does_nothing_while_the_first_run_is_alive(queued, monkeypatch):
-    original = uploads._StagingWriter.flush
+    original = upload_validation._StagingWriter.flush
     second_runs = []
 
     def redelivered_meanwhile(self, valid, errors, read):
         second_runs.append(uploads.upload_validate(upload=queued).status)
         original(self, valid, errors, read)
 
-    monkeypatch.setattr(uploads._StagingWriter, "flush", redelivered_meanwhile)
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", redelivered_meanwhile)
     uploads.upload_validate(upload=queued)
     assert second_runs == [Upload.Status.VALIDATING] * 4  # at each batch, and at the end
     checked_exactly_once(queued)
 
 
 def test_a_run_quiet_past_its_lease_is_taken_over_and_writes_nothing_after(queued, monkeypatch):
-    original = uploads._StagingWriter.flush
+    original = upload_validation._StagingWriter.flush
     first_run_batches = []
 
     def quiet_then_overtaken(self, valid, errors, read):
         if read == 4:
             # The first run stalls after its first batch; past the lease a second run
             # (the redelivered task) checks the whole file meanwhile.
-            monkeypatch.setattr(uploads._StagingWriter, "flush", original)
+            monkeypatch.setattr(upload_validation._StagingWriter, "flush", original)
             with later(LEASE + dt.timedelta(seconds=1)):
                 uploads.upload_validate(upload=queued)
             checked_exactly_once(queued)
         first_run_batches.append(read)
         original(self, valid, errors, read)
 
-    monkeypatch.setattr(uploads._StagingWriter, "flush", quiet_then_overtaken)
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", quiet_then_overtaken)
     first = uploads.upload_validate(upload=queued)
     # The first run wrote its first batch, then found the check taken over and stopped.
     assert first_run_batches == [2, 4]
@@ -116,15 +112,15 @@ def test_a_run_quiet_past_its_lease_is_taken_over_and_writes_nothing_after(queue
 
 
 def test_a_run_that_lost_its_lease_during_the_last_checks_leaves_the_result_to_the_new_run(queued, monkeypatch):
-    original = uploads._finish_validation
+    original = upload_validation._finish_validation
 
     def overtaken_before_finishing(upload, *, read, invalid):
         with later(LEASE + dt.timedelta(seconds=1)):
-            monkeypatch.setattr(uploads, "_finish_validation", original)
+            monkeypatch.setattr(upload_validation, "_finish_validation", original)
             uploads.upload_validate(upload=queued)
         return original(upload, read=read, invalid=invalid)
 
-    monkeypatch.setattr(uploads, "_finish_validation", overtaken_before_finishing)
+    monkeypatch.setattr(upload_validation, "_finish_validation", overtaken_before_finishing)
     uploads.upload_validate(upload=queued)
     checked_exactly_once(queued)
     assert Upload.objects.get(pk=queued.pk).validated_at is not None
@@ -132,13 +128,13 @@ def test_a_run_that_lost_its_lease_during_the_last_checks_leaves_the_result_to_t
 
 def test_a_run_that_lost_its_lease_never_refuses_the_new_runs_check(queued, monkeypatch):
     def refused_after_takeover(self, valid, errors, read):
-        monkeypatch.setattr(uploads._StagingWriter, "flush", original)
+        monkeypatch.setattr(upload_validation._StagingWriter, "flush", original)
         with later(LEASE + dt.timedelta(seconds=1)):
             uploads.upload_validate(upload=queued)
         raise RuntimeError("the first run's worker failed")
 
-    original = uploads._StagingWriter.flush
-    monkeypatch.setattr(uploads._StagingWriter, "flush", refused_after_takeover)
+    original = upload_validation._StagingWriter.flush
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", refused_after_takeover)
     with pytest.raises(RuntimeError):
         uploads.upload_validate(upload=queued)
     checked_exactly_once(queued)
@@ -159,17 +155,17 @@ def test_a_check_whose_task_was_lost_is_queued_again_once_past_the_lease(queued,
 
 def test_a_check_whose_worker_died_mid_file_is_started_over_once_past_the_lease(
         queued, monkeypatch, django_capture_on_commit_callbacks):
-    original = uploads._StagingWriter.flush
+    original = upload_validation._StagingWriter.flush
 
     def killed_after_the_first_batch(self, valid, errors, read):
         if read > 2:
             raise KeyboardInterrupt  # the worker process is killed: no handler runs
         original(self, valid, errors, read)
 
-    monkeypatch.setattr(uploads._StagingWriter, "flush", killed_after_the_first_batch)
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", killed_after_the_first_batch)
     with pytest.raises(KeyboardInterrupt):
         uploads.upload_validate(upload=queued)
-    monkeypatch.setattr(uploads._StagingWriter, "flush", original)
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", original)
     assert Upload.objects.get(pk=queued.pk).status == Upload.Status.VALIDATING
     assert UploadRow.objects.filter(upload=queued).count() == 2
     with later(LEASE / 2):

@@ -41,11 +41,6 @@ def registration(company):
 
 
 @pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker", is_maker=True)
-
-
-@pytest.fixture
 def receive(registration, maker, django_capture_on_commit_callbacks):
     def receive(name="bills.csv"):
         with django_capture_on_commit_callbacks(execute=True):

@@ -43,11 +43,6 @@ def registration(company):
 
 
 @pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker", is_maker=True)
-
-
-@pytest.fixture
 def maker_client(client, maker):
     return sign_in(client, maker)
 

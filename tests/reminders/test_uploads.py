@@ -21,6 +21,8 @@ from quota.selectors import ledger_mismatches, quota_summary
 from reminders import uploads
 from reminders.models import Bill, BillEvent, BillSource, BillStatus, Upload, UploadError, UploadRow
 from reminders.services import bill_cancel, bill_create
+from reminders.uploads import report as upload_report
+from reminders.uploads import validate as upload_validation
 from tests.factories import UserFactory, registered_code
 
 pytestmark = pytest.mark.django_db
@@ -43,16 +45,6 @@ def registration(company):
     company.approval_for_upload = False
     company.save()
     return registered_code(company, quota=100, code="70001")
-
-
-@pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker", is_maker=True)
-
-
-@pytest.fixture
-def approver(company):
-    return UserFactory(company=company, user_id="approver", is_maker=False, is_approver=True)
 
 
 @pytest.fixture
@@ -616,15 +608,15 @@ def test_a_refusal_while_reading_leaves_no_staged_row_behind(receive):
 
 
 def test_rows_are_staged_in_batches_with_progress_committed_between_them(receive, monkeypatch):
-    monkeypatch.setattr(uploads, "BATCH_ROWS", 2)
+    monkeypatch.setattr(upload_validation, "BATCH_ROWS", 2)
     progress = []
-    flush = uploads._StagingWriter.flush
+    flush = upload_validation._StagingWriter.flush
 
     def spy(self, valid, errors, read):
         flush(self, valid, errors, read)
         progress.append(Upload.objects.get(pk=self.upload_id).rows_read)
 
-    monkeypatch.setattr(uploads._StagingWriter, "flush", spy)
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", spy)
     upload = receive("bills.csv", csv_file(*(row(f"K{i}") for i in range(5)), row("BAD", phone="1")))
     assert progress == [2, 4, 6, 6]
     assert (upload.rows_total, upload.valid_rows, upload.invalid_rows) == (6, 5, 1)
@@ -663,8 +655,8 @@ def test_an_upload_discarded_while_being_read_stops_and_leaves_nothing(receive, 
         Upload.objects.filter(pk=self.upload_id).update(status=Upload.Status.DISCARDED)
         return original(self, valid, errors, read)
 
-    original = uploads._StagingWriter.flush
-    monkeypatch.setattr(uploads._StagingWriter, "flush", discard_midway)
+    original = upload_validation._StagingWriter.flush
+    monkeypatch.setattr(upload_validation._StagingWriter, "flush", discard_midway)
     upload = receive("bills.csv", csv_file(row("K1")))
     assert upload.status == Upload.Status.DISCARDED
     assert not UploadRow.objects.exists() and not UploadError.objects.exists()
@@ -686,7 +678,7 @@ def test_the_error_file_has_the_original_columns_of_failing_rows_an_error_column
 
 
 def test_the_error_file_reads_errors_a_page_at_a_time_in_file_order(receive, monkeypatch):
-    monkeypatch.setattr(uploads._ErrorsInFileOrder, "PAGE", 2)
+    monkeypatch.setattr(upload_report._ErrorsInFileOrder, "PAGE", 2)
     upload = receive("bills.csv", csv_file(*(row(f"K{i}", phone="1", amount="x") for i in range(5)), row("OK")))
     rows = list(uploads.upload_error_file_rows(upload))
     assert [r[0] for r in rows[1:]] == ["K0", "K1", "K2", "K3", "K4"]

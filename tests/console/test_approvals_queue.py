@@ -31,16 +31,6 @@ def registration(company):
 
 
 @pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="maker", is_maker=True)
-
-
-@pytest.fixture
-def approver(company):
-    return UserFactory(company=company, user_id="approver", is_maker=False, is_approver=True)
-
-
-@pytest.fixture
 def maker_approver(company):
     """Holds both roles: may approve others' requests, never their own."""
     return UserFactory(company=company, user_id="both", is_maker=True, is_approver=True)
