@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("language/", views.set_language, name="set_language"),
     path("help/", views.help_page, name="help"),
+    path("help/guides/<slug:slug>/", views.guide, name="guide"),
     path("approvals/", views.approval_queue, name="approval_queue"),
     path("approvals/<str:kind>/<int:pk>/<str:decision>/", views.approval_decide, name="approval_decide"),
     path("reports/", views.report, name="report"),

@@ -15,7 +15,7 @@ from django.views.i18n import set_language as django_set_language
 from billers import registration_views
 from billers import selectors as billers_selectors
 from billers.models import Registration, Role
-from console import reports
+from console import guides, reports
 from console.approval_queue import approval_queue as queue_of
 from console.dashboard import dashboard
 from console.forms import ReportForm
@@ -137,7 +137,14 @@ def set_language(request):
 
 def help_page(request):
     """What the service is, who may use it, quota, stopping, risks and contacts; readable before sign-in."""
-    return render(request, "help.html")
+    return render(request, "help.html", {"guides": guides.GUIDES})
+
+
+def guide(request, slug):
+    """One of the guides in the repository's docs/ (the Open API, the bill file, operations), as a page."""
+    if slug not in guides.GUIDES:
+        raise Http404
+    return render(request, "console/guide.html", {"guide": guides.GUIDES[slug], "html": guides.guide_html(slug)})
 
 
 def _wants_json(request) -> bool:

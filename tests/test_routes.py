@@ -20,7 +20,7 @@ PUBLIC = {
     "metrics",  # Prometheus, behind its own bearer token (tests/kopra/test_metrics.py)
     "login", "login_otp", "logout",  # signing in and out
     "set_language", "javascript-catalog",  # before and after sign-in alike
-    "help",  # what the service is and whom to call: for anyone, signed in or not
+    "help", "guide",  # what the service is, whom to call, the guides of docs/: for anyone, signed in or not
     "sandbox_pay",  # the sandbox bank's VA payment page: stands in for an ATM or teller, not the console
     "schema", "api_docs",  # the Open API's published contract
     "snap_access_token",  # how an integrator signs in (its own RSA check)

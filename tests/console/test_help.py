@@ -8,7 +8,7 @@ from tests.factories import UserFactory, registered_code
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["what", "who", "activate", "quota", "stop", "risks", "contact"]
+SECTIONS = ["what", "who", "activate", "quota", "stop", "risks", "contact", "guides"]
 
 
 def test_the_help_page_answers_before_sign_in(client):
@@ -48,3 +48,26 @@ def test_the_upload_and_single_entry_pages_repeat_the_phone_risk_and_link_to_it(
     warning = page[start:page.index("</p>", start)]
     assert "Livin' user" in warning
     assert f'href="{reverse("help")}#risks"' in warning
+
+
+@pytest.mark.parametrize("slug, heading", [
+    ("api", "Getting credentials"), ("file-format", "The error file"), ("operations", "The bank's gateways"),
+])
+def test_each_guide_of_the_repository_is_a_page_linked_from_help(client, slug, heading):
+    help_page = client.get(reverse("help")).content.decode()
+    assert f'href="{reverse("guide", args=[slug])}"' in help_page
+    page = client.get(reverse("guide", args=[slug]))
+    assert page.status_code == 200
+    assert heading in page.content.decode()
+    assert "<table>" in page.content.decode() and "<script" not in page.content.decode()
+
+
+def test_links_between_guides_lead_to_their_pages_and_an_unknown_guide_is_not_found(client):
+    page = client.get(reverse("guide", args=["api"])).content.decode()
+    assert f'href="{reverse("guide", args=["file-format"])}' in page and 'href="file-format.md' not in page
+    assert client.get("/help/guides/secrets/").status_code == 404
+
+
+def test_a_guide_says_it_is_in_english_to_an_indonesian_reader(client):
+    client.cookies["django_language"] = "id"
+    assert "Panduan ini ditulis dalam bahasa Inggris." in client.get(reverse("guide", args=["api"])).content.decode()

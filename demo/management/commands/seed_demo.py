@@ -25,7 +25,7 @@ class Command(BaseCommand):
         out.write(f"  totp_secret from {path} to an authenticator app)")
         if data.get("api"):
             out.write(f"  Open API client key: {data['api']['client_key']} (secret and key file in {path})")
-            out.write("  First API call:  .venv/bin/python -m snap.client send --biller-code 89123 "
+            out.write("  First API call:  .venv/bin/python -m snap send --biller-code 89123 "
                       "--bill-key 1001 --phone 081234567890 --amount 150000")
         if data.get("livin", {}).get("users"):
             out.write(f"  Livin' sandbox (payer's phone): {data['console_url']}sandbox/livin/ "
