@@ -18,8 +18,7 @@ from core.errors import Conflict, NotAllowed
 def registration_create(*, company: Company, biller_code: BillerCode, actor: User, request=None) -> Registration:
     """Registers ``biller_code`` and grants the initial quota of the agreement in force."""
     from quota.selectors import agreement_in_force
-    from quota.services import quota_account_open, quota_grant
-    from quota.services.ledger import INITIAL_QUOTA_REASON
+    from quota.services import INITIAL_QUOTA_REASON, quota_account_open, quota_grant
 
     # Locks the registry row: two admins registering the same code take turns.
     biller_code = (BillerCode.objects.select_for_update(of=("self",)).select_related("collection_account")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
-from quota import services
+from quota import services, topups
 from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
 
 
@@ -112,7 +112,7 @@ class TopUpOrderAdmin(ReadOnlyAdmin):
     def confirm_payment_manually(self, request, queryset):
         for order in queryset:
             try:
-                services.topup_payment_confirmed(order=order, amount=order.total,
+                topups.topup_payment_confirmed(order=order, amount=order.total,
                                                  payment_reference=f"MANUAL-{order.pk}", actor=request.user,
                                                  request=request)
             except DomainError as refused:

@@ -67,6 +67,6 @@ def payments_gateway() -> PaymentsGateway:
 
 def va_payment_received(*, va_number: str, amount: Decimal, payment_reference: str) -> None:
     """The bank's report that a virtual account was paid; repeating it credits nothing more."""
-    from quota.services import topup_payment_confirmed
+    from quota.topups import topup_payment_confirmed
 
     topup_payment_confirmed(va_number=va_number, amount=amount, payment_reference=payment_reference)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from quota.services import topups_expire, topups_settle_debits
+from quota.topups import topups_expire, topups_settle_debits
 
 
 @shared_task(name="quota.expire_topups")

@@ -15,7 +15,7 @@ from billers.selectors import paginate
 from core.downloads import csv_response, xlsx_response
 from core.errors import DomainError
 from core.tenancy import company_object_or_404, company_queryset, company_view
-from quota import selectors, services
+from quota import selectors, topups
 from quota.forms import LedgerFilterForm, RefuseForm, ThresholdForm, TopUpForm
 from quota.models import TopUpOrder
 from quota.payments import payments_ready
@@ -116,7 +116,7 @@ def topup_new(request, pk):
         data = form.cleaned_data
         try:
             if request.POST.get("confirm") == "1":
-                order = services.topup_request(
+                order = topups.topup_request(
                     registration=registration, actor=request.user, method=data["method"], units=data["units"],
                     package=data["package"], debit_account=data["debit_account"], request=request,
                 )
@@ -180,7 +180,7 @@ def _act(request, pk, act):
 @company_view(Role.APPROVER)
 @require_POST
 def topup_approve(request, pk):
-    return _act(request, pk, lambda order: services.topup_approve(order=order, approver=request.user,
+    return _act(request, pk, lambda order: topups.topup_approve(order=order, approver=request.user,
                                                                   request=request))
 
 
@@ -189,20 +189,20 @@ def topup_approve(request, pk):
 def topup_refuse(request, pk):
     form = RefuseForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _act(request, pk, lambda order: services.topup_refuse(order=order, approver=request.user, reason=reason,
+    return _act(request, pk, lambda order: topups.topup_refuse(order=order, approver=request.user, reason=reason,
                                                                  request=request))
 
 
 @company_view(Role.MAKER)
 @require_POST
 def topup_cancel(request, pk):
-    return _act(request, pk, lambda order: services.topup_cancel(order=order, actor=request.user, request=request))
+    return _act(request, pk, lambda order: topups.topup_cancel(order=order, actor=request.user, request=request))
 
 
 @company_view(Role.MAKER, Role.APPROVER)
 @require_POST
 def topup_collect_debit(request, pk):
-    return _act(request, pk, lambda order: services.topup_collect_debit(order=order, request=request))
+    return _act(request, pk, lambda order: topups.topup_collect_debit(order=order, request=request))
 
 
 @company_view()

@@ -70,7 +70,7 @@ def test_quota_statement(client, company, boss, registration):
 
 @pytest.mark.sandbox  # top-ups are paid at the sandbox bank
 def test_topup_orders(client, company, boss, registration):
-    from quota.services import topup_request
+    from quota.topups import topup_request
 
     maker = UserFactory(company=company, user_id="maker")
     sign_in(client, boss)

@@ -118,7 +118,7 @@ def test_company_b_can_neither_read_nor_change_anything_of_company_a(client, com
 def quota_rows_of(company, *, admin) -> set[int]:
     """Company A's registry code, registration, stop request and top-up orders: their pks to try."""
     from billers.registrations import registration_create, service_change_request
-    from quota.services import topup_request
+    from quota.topups import topup_request
     from tests.factories import AgreementFactory, BillerCodeFactory
 
     AgreementFactory(company=company)
@@ -168,7 +168,7 @@ def company_world(company, *, prefix: str, tmp_media) -> dict:
     from billers.registrations import registration_create, service_change_request
     from core import signing
     from notifications import callbacks
-    from quota.services import topup_request
+    from quota.topups import topup_request
     from reminders import uploads
     from reminders.services import bill_cancel
     from snap import credentials

@@ -6,7 +6,7 @@ from django import template
 from django.utils.translation import gettext
 
 from quota.selectors import low_quota_registrations
-from quota.services.ledger import INITIAL_QUOTA_REASON
+from quota.services import INITIAL_QUOTA_REASON
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ def low_quota_banner(context):
     return {"low": low_quota_registrations(company) if company is not None else []}
 
 
-# As quota.services.topups writes it when a payment is credited.
+# As quota.topups writes it when a payment is credited.
 TOPUP_PAID = re.compile(r"Top-up #(?P<id>\d+) paid \((?P<reference>[^()]+)\)")
 
 

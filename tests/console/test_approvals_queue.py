@@ -10,7 +10,8 @@ from django.urls import reverse
 from billers.models import Registration, ServiceChangeRequest
 from billers.registrations import service_change_request
 from quota.models import TopUpOrder
-from quota.services import quota_reserve, topup_request
+from quota.services import quota_reserve
+from quota.topups import topup_request
 from reminders.models import Bill, BillStatus, Upload
 from tests.conftest import sign_in
 from tests.console_data import bills, queries_of

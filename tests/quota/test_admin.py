@@ -7,7 +7,7 @@ import pytest
 from core.models import AuditEvent
 from quota import selectors
 from quota.models import LedgerEntry, TopUpOrder
-from quota.services import topup_approve, topup_request
+from quota.topups import topup_approve, topup_request
 from tests.conftest import sign_in
 from tests.factories import StaffFactory
 

@@ -11,8 +11,8 @@ from livin.models import CoreAccount, CoreDebit
 from quota import selectors
 from quota.models import LedgerEntry, TopUpOrder
 from quota.payments import BankUnavailable
-from quota.services import topup_request, topups_expire, topups_settle_debits
 from quota.tasks import settle_debits
+from quota.topups import topup_request, topups_expire, topups_settle_debits
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from livin.services import PaymentRefused, va_pay
 from quota import selectors
 from quota.models import LedgerEntry, TopUpOrder
 from quota.payments import va_payment_received
-from quota.services import (
+from quota.tasks import expire_topups
+from quota.topups import (
     topup_approve,
     topup_cancel,
     topup_payment_confirmed,
@@ -22,7 +23,6 @@ from quota.services import (
     topup_request,
     topups_expire,
 )
-from quota.tasks import expire_topups
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

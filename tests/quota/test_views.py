@@ -40,7 +40,7 @@ def test_the_quota_page_shows_balance_reserved_and_available(busy, viewer, as_us
 @pytest.mark.sandbox  # includes a top-up
 def test_the_reasons_the_system_writes_read_in_the_readers_language_and_a_persons_as_typed(
         registration, maker, approver, viewer, as_user, settings):
-    from quota.services import topup_payment_confirmed
+    from quota.topups import topup_payment_confirmed
     from tests.quota.test_topup import _va_order
 
     order = _va_order(registration, maker, approver)

@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import NotConfigured
 from quota.models import TopUpOrder
-from quota.services import topup_request
+from quota.topups import topup_request
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db

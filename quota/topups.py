@@ -17,7 +17,7 @@ from core.money import rupiah
 from quota.models import Package, TopUpOrder
 from quota.payments import BankUnavailable, payments_gateway, payments_ready
 from quota.selectors import topup_quote
-from quota.services.ledger import quota_topup_credit
+from quota.services import quota_topup_credit
 
 # pending_approval ─approve─► awaiting_payment ─paid─► paid
 #        │                        ├─ debit refused ─► refused

@@ -1,4 +1,4 @@
-"""The only way quota moves.
+"""The only way quota moves (top-up orders, which credit through here, are ``quota.topups``).
 
 Every movement is one ``LedgerEntry`` written in the same transaction as the change to
 the account, under a row lock on the account (``SELECT ... FOR UPDATE`` on PostgreSQL;
