@@ -50,7 +50,7 @@ def topup_request(
     else:
         debit_account = ""
     quote = topup_quote(registration=registration, units=units, package=package)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         order = TopUpOrder.objects.create(
             company=registration.company, registration=registration, agreement=quote.agreement,
             package=quote.package, units=quote.units, unit_price=quote.unit_price, subtotal=quote.subtotal,
@@ -89,7 +89,7 @@ def _await_payment(order: TopUpOrder) -> None:
 
 def topup_approve(*, order: TopUpOrder, approver: User, request=None) -> TopUpOrder:
     """An approver other than the maker approves; a debit order is then collected at once."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         order = _locked(order, Status.PENDING_APPROVAL)
         ensure_can_approve(requested_by=order.requested_by, approver=approver)
         order.approved_by, order.approved_at = approver, timezone.now()
@@ -235,7 +235,7 @@ def topups_expire(*, now=None) -> int:
                .values_list("pk", flat=True)[:500])
     expired = 0
     for pk in due:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             # Conditional: a payment confirmed meanwhile wins.
             if TopUpOrder.objects.filter(pk=pk, status=Status.AWAITING_PAYMENT).update(
                     status=Status.EXPIRED, updated_at=now):

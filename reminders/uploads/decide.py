@@ -62,7 +62,7 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
     end passed) since the check are skipped and reported. Refused, with nothing created,
     while the quota is short.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = _locked(upload, Status.VALIDATED, action="submit")
         _ensure_maker(actor, upload.company_id)
         registration = upload.registration
@@ -116,7 +116,7 @@ def _ensure_approver(upload: Upload, approver: User) -> None:
 
 def upload_approve(*, upload: Upload, approver: User, request=None) -> Upload:
     """An approver other than the maker releases the upload's bills: PENDING_APPROVAL -> RECEIVED."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = _locked(upload, Status.PENDING_APPROVAL, action="approve")
         _ensure_approver(upload, approver)
         registration_accepts_bills(upload.registration)
@@ -134,7 +134,7 @@ def upload_approve(*, upload: Upload, approver: User, request=None) -> Upload:
 
 def upload_reject(*, upload: Upload, approver: User, reason: str = "", request=None) -> Upload:
     """An approver other than the maker turns the upload down: its bills are cancelled, their quota released."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = _locked(upload, Status.PENDING_APPROVAL, action="reject")
         _ensure_approver(upload, approver)
         reason = (reason or "").strip()[:200]
@@ -162,7 +162,7 @@ def _cancel_pending(upload: Upload, *, actor: User, now, reason: str) -> int:
 
 def upload_discard(*, upload: Upload, actor: User, request=None) -> Upload:
     """The maker drops a checked upload; one waiting for approval is withdrawn (bills cancelled, quota released)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = _locked(upload, Status.VALIDATED, Status.PENDING_APPROVAL, action="discard")
         _ensure_maker(actor, upload.company_id)
         cancelled = 0
@@ -204,7 +204,7 @@ def upload_decide(*, upload: Upload, action: str, actor: User, reason: str = "",
     """
     if action not in DECISIONS:
         raise InvalidInput(_("Unknown action."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = _locked(upload, *DECISIONS[action], action="")
         if action in ("submit", "discard"):
             _ensure_maker(actor, upload.company_id)

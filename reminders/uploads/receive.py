@@ -64,7 +64,7 @@ def upload_receive(*, registration: Registration, uploaded_file, actor: User, re
     )
     upload.file.save(name, uploaded_file, save=False)
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             upload.save()
             audit_record(
                 action="upload.received", actor=actor, company=registration.company, request=request, obj=upload,

@@ -32,7 +32,7 @@ def upload_requeue_stalled(*, limit: int = 100) -> int:
     """
     now = timezone.now()
     held = Q(status__in=(Status.QUEUED, Status.VALIDATING)) | ~Q(working_on="")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # A decision under way keeps its upload locked (PostgreSQL): skipped, not waited for.
         stalled = list(Upload.objects.filter(held).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
                        .select_for_update(skip_locked=True).order_by("pk")
@@ -77,7 +77,7 @@ def _discard_unsent(*, cutoff, days: int, limit: int) -> None:
     """A checked upload nobody submitted within the retention is discarded, so its file goes too."""
     unsent = Upload.objects.filter(status=Status.VALIDATED, working_on="", created_at__lt=cutoff)
     for upload in unsent.order_by("created_at", "pk").only("pk")[:limit]:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             try:
                 upload = _locked(upload, Status.VALIDATED, action="")
             except Conflict:
@@ -87,7 +87,7 @@ def _discard_unsent(*, cutoff, days: int, limit: int) -> None:
 
 
 def _upload_files_remove(upload_id: int, *, days: int) -> bool:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = (Upload.objects.select_for_update(skip_locked=True).select_related("company")
                   .filter(pk=upload_id, files_removed_at__isnull=True).first())
         if upload is None:

@@ -202,7 +202,7 @@ class _StagingWriter:
         self.moment = _MomentTexts().__getitem__ if self.copy else _as_is
 
     def flush(self, valid: list[tuple], errors: list[tuple], read: int) -> None:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _lease_renew(self.upload_id, self.lease, rows_read=read)
             if valid:
                 self._write(UploadRow, self.ROW_FIELDS, valid)
@@ -264,7 +264,7 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
     """The checks between rows and against the database, then the totals: set-based."""
     registration = upload.registration
     lease = upload.lease_token
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         upload = (Upload.objects.select_for_update(of=("self",)).select_related("registration__biller_code")
                   .get(pk=upload.pk))
         if upload.lease_token != lease:
@@ -301,7 +301,7 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
 
 def _refuse(upload: Upload, code: str, message: str, params: dict) -> Upload:
     """Ends the check ``refused`` and clears what it staged, unless another run took it over."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         moved = Upload.objects.filter(pk=upload.pk, status=Status.VALIDATING, lease_token=upload.lease_token).update(
             status=Status.REFUSED, refusal_code=code[:64], refusal_message=message, refusal_params=params,
             validated_at=timezone.now(),
