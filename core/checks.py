@@ -10,7 +10,7 @@ GATEWAYS = {
 }
 
 
-@checks.register(checks.Tags.compatibility, deploy=False)
+@checks.register("gateways")
 def gateways_configured(app_configs=None, **kwargs):
     found = []
     for setting, without in GATEWAYS.items():

@@ -272,8 +272,7 @@ LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default="") or (SANDBOX_GATEWAYS["LIVIN
 PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="") or (
     SANDBOX_GATEWAYS["PAYMENTS_GATEWAY"] if SANDBOX_ENABLED else ""
 )
-for _setting in SANDBOX_GATEWAYS:
-    _path = globals()[_setting]
+for _setting, _path in (("LIVIN_GATEWAY", LIVIN_GATEWAY), ("PAYMENTS_GATEWAY", PAYMENTS_GATEWAY)):
     if not _path.startswith("livin."):
         continue
     if PRODUCTION and not env.bool("SANDBOX_ENABLED", default=False):

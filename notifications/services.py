@@ -57,12 +57,19 @@ def _move(bill: Bill, to_status: str, reason: str, **fields) -> bool:
     return True
 
 
+_unconfigured_said_at = 0.0
+
+
 def gateway_ready() -> bool:
-    """False, with one error line, while no Livin' gateway is configured: bills then wait in
-    RECEIVED or SCHEDULED (and end at their end) instead of failing one by one."""
+    """False while no Livin' gateway is configured: bills then wait in RECEIVED or SCHEDULED
+    (and end at their end) instead of failing one by one. Said in the log once a minute, not
+    at every sweep."""
+    global _unconfigured_said_at
     if configured("LIVIN_GATEWAY"):
         return True
-    logger.error("Bills are not checked or pushed: no Livin' gateway is configured (setting LIVIN_GATEWAY).")
+    if time.monotonic() - _unconfigured_said_at >= 60 or not _unconfigured_said_at:
+        _unconfigured_said_at = time.monotonic()
+        logger.error("Bills are not checked or pushed: no Livin' gateway is configured (setting LIVIN_GATEWAY).")
     return False
 
 

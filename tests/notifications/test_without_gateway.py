@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.utils import timezone
 
-from notifications import tasks
+from notifications import services, tasks
 from reminders.models import Bill, BillStatus
 from tests.factories import make_bill, registered_code
 
@@ -20,14 +20,17 @@ def bill(company):
     return make_bill(registration, start_at=timezone.now() - dt.timedelta(minutes=1))
 
 
-def test_without_a_livin_gateway_bills_wait_and_the_log_names_the_setting(settings, bill, caplog):
+def test_without_a_livin_gateway_bills_wait_and_the_log_names_the_setting_once_a_minute(
+        settings, bill, caplog, monkeypatch):
     settings.LIVIN_GATEWAY = ""
+    monkeypatch.setattr(services, "_unconfigured_said_at", 0.0)
     with caplog.at_level(logging.ERROR, logger="notifications.services"):
         assert tasks.directory_sweep() == 0
         assert tasks.dispatch_due_bills() == 0
     bill.refresh_from_db()
     assert bill.status == BillStatus.RECEIVED and bill.lease_until is None
-    assert "no Livin' gateway is configured (setting LIVIN_GATEWAY)" in caplog.text
+    said = [r for r in caplog.records if "no Livin' gateway is configured (setting LIVIN_GATEWAY)" in r.getMessage()]
+    assert len(said) == 1  # two sweeps, one line
 
 
 def test_once_a_gateway_is_named_the_waiting_bills_are_checked(settings, bill):
