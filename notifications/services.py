@@ -57,7 +57,7 @@ def _move(bill: Bill, to_status: str, reason: str, **fields) -> bool:
     return True
 
 
-_unconfigured_said_at = 0.0
+_unconfigured_said_at = 0.0  # when the missing gateway was last said in the log (monotonic)
 
 
 def gateway_ready() -> bool:
@@ -67,7 +67,7 @@ def gateway_ready() -> bool:
     global _unconfigured_said_at
     if configured("LIVIN_GATEWAY"):
         return True
-    if time.monotonic() - _unconfigured_said_at >= 60 or not _unconfigured_said_at:
+    if not _unconfigured_said_at or time.monotonic() - _unconfigured_said_at >= 60:
         _unconfigured_said_at = time.monotonic()
         logger.error("Bills are not checked or pushed: no Livin' gateway is configured (setting LIVIN_GATEWAY).")
     return False
