@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kopra.settings")
@@ -15,6 +16,23 @@ TRANSPORT_ALIASES["filesystem"] = "kopra.broker:AtomicFilesystemTransport"
 # reads has been committed.
 app = Celery("kopra", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# One queue per kind of work, so a big upload's check never holds up due pushes. A worker
+# started without -Q takes them all (make run, the tests); in production each may have
+# workers of its own (README, "How delivery scales"). The sweeps and beat's ticks stay on
+# the default queue.
+QUEUES = ["celery", "directory", "push", "withdraw", "callbacks", "uploads"]
+app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
+app.conf.task_default_queue = "celery"
+app.conf.task_routes = {
+    "notifications.check_directory": {"queue": "directory"},
+    "notifications.push_bills": {"queue": "push"},
+    "notifications.withdraw_bill": {"queue": "withdraw"},
+    "notifications.deliver_callback": {"queue": "callbacks"},
+    "reminders.validate_upload": {"queue": "uploads"},
+    "reminders.decide_upload": {"queue": "uploads"},
+    "reminders.purge_upload_rows": {"queue": "uploads"},
+}
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {

@@ -298,8 +298,12 @@ TOPUP_VA_HOURS = env.int("TOPUP_VA_HOURS", default=24)
 # Delivery: pushes retry with capped exponential backoff and jitter, never past a bill's end.
 PUSH_RETRY_BASE_SECONDS = env.int("PUSH_RETRY_BASE_SECONDS", default=10)
 PUSH_RETRY_CAP_SECONDS = env.int("PUSH_RETRY_CAP_SECONDS", default=600)
-DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=200)
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=500)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
+# Batches the sweeps keep waiting in each delivery queue: a sweep claims more only while its
+# queue is shorter, and a worker that finishes a full batch asks for the next, so claims
+# follow what the workers take rather than a number per tick.
+DELIVERY_QUEUE_BATCHES = env.int("DELIVERY_QUEUE_BATCHES", default=10)
 
 # --- REST framework / OpenAPI ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,5 +12,5 @@ class NotificationsConfig(AppConfig):
 
         # After every move of a bill: its biller hears of it (an outbox row in the same
         # transaction), and an ended bill that was shown is withdrawn from Livin'.
-        lifecycle.on_bill_moved(callbacks.bill_event)
-        lifecycle.on_bill_moved(services.withdraw_when_ended)
+        lifecycle.on_bills_moved(callbacks.bills_event)
+        lifecycle.on_bills_moved(services.withdraw_when_ended)

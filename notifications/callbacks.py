@@ -87,24 +87,25 @@ def bill_payload(bill) -> dict:
     }
 
 
-def callback_enqueue(*, company_id: int, event: str, data: dict, bill=None) -> CallbackEvent | None:
-    """Writes an event to the outbox if the company has a callback URL; call inside the change's transaction."""
-    if not CallbackSetting.objects.filter(company_id=company_id, enabled=True).exists():
-        return None
+def bills_event(bills, from_status: str = "") -> None:
+    """Reports the bills' new status to their billers, where it is a status callers hear about: one
+    outbox row per bill of a company with a callback URL, all written by one statement in the
+    transaction that moved them (a ``reminders.lifecycle`` hook)."""
+    reported = [bill for bill in bills if bill.status in BILL_EVENTS]
+    if not reported:
+        return
+    listening = set(CallbackSetting.objects.filter(
+        company_id__in={bill.company_id for bill in reported}, enabled=True).values_list("company_id", flat=True))
     now = timezone.now()
-    return CallbackEvent.objects.create(
-        company_id=company_id, bill=bill, event=event, external_id=new_external_id(),
-        payload={"event": event, "occurredAt": signing.format_timestamp(now), "data": data},
-        next_attempt_at=now, give_up_at=now + RETRY_FOR,
-    )
-
-
-def bill_event(bill, from_status: str = "") -> None:
-    """Reports a bill's new status to its biller, when the status is one callers hear about
-    (a ``reminders.lifecycle`` hook: the outbox row commits with the move)."""
-    event = BILL_EVENTS.get(bill.status)
-    if event is not None:
-        callback_enqueue(company_id=bill.company_id, event=event, data=bill_payload(bill), bill=bill)
+    occurred = signing.format_timestamp(now)
+    CallbackEvent.objects.bulk_create([
+        CallbackEvent(
+            company_id=bill.company_id, bill=bill, event=BILL_EVENTS[bill.status], external_id=new_external_id(),
+            payload={"event": BILL_EVENTS[bill.status], "occurredAt": occurred, "data": bill_payload(bill)},
+            next_attempt_at=now, give_up_at=now + RETRY_FOR,
+        )
+        for bill in reported if bill.company_id in listening
+    ])
 
 
 def _retry_delay(attempts: int) -> timedelta:

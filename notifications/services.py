@@ -11,6 +11,7 @@ a quota movement is booked once per reference.
 import logging
 import random
 import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.errors import Conflict
+from core.bulk import insert_rows
 from core.observability import current_request_id
 from core.plugins import configured
 from core.selectors import created_by_requests
@@ -30,7 +31,7 @@ from notifications.gateway import (
 )
 from notifications.models import DeliveryAttempt
 from reminders.models import TERMINAL_STATUSES, Bill, BillStatus
-from reminders.services import bill_transition
+from reminders.services import bills_move
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +42,18 @@ def _ms(seconds: float) -> int:
     return max(0, int(seconds * 1000))
 
 
-def _attempt(bill: Bill, operation: str, *, ok: bool, started: float, error: str = "", lag_ms=None) -> None:
-    DeliveryAttempt.objects.create(
-        company_id=bill.company_id, bill=bill, operation=operation, ok=ok, error=error[:300],
-        latency_ms=_ms(time.monotonic() - started), lag_ms=lag_ms,
-    )
+def _attempts(bills: list[Bill], operation: str, *, ok: bool, started: float, error: str = "",
+              lags: dict[int, int] | None = None) -> None:
+    """One delivery attempt per bill, all written by one statement."""
+    latency, at, lags = _ms(time.monotonic() - started), timezone.now(), lags or {}
+    insert_rows(DeliveryAttempt, ["company", "bill", "operation", "at", "ok", "error", "latency_ms", "lag_ms"],
+                ((bill.company_id, bill.pk, operation, at, ok, error[:300], latency, lags.get(bill.pk))
+                 for bill in bills))
 
 
-def _move(bill: Bill, to_status: str, reason: str, **fields) -> bool:
-    """Moves the bill if nobody moved it meanwhile; False if it had already moved on."""
-    try:
-        bill_transition(bill=bill, to_status=to_status, actor_label=SYSTEM, reason=reason, **fields)
-    except Conflict:
-        return False
-    return True
+def _batch_name(kind: str) -> str:
+    """Names one batch of delivery work in its log line."""
+    return f"{kind}:{uuid.uuid4().hex[:16]}"
 
 
 _unconfigured_said_at = 0.0  # when the missing gateway was last said in the log (monotonic)
@@ -102,26 +101,33 @@ def directory_claim(limit: int) -> list[int]:
 
 
 def directory_check(*, bill_ids: list[int]) -> None:
-    """Asks Livin' which payers have the app: users are scheduled, others released."""
-    bills = list(Bill.objects.filter(pk__in=bill_ids, status=BillStatus.RECEIVED))
+    """Asks Livin' which payers have the app, for a batch of bills at once: users are scheduled,
+    the others released, each group by one move (``bills_move``)."""
+    started = time.monotonic()
+    bills = list(Bill.objects.filter(pk__in=bill_ids, status=BillStatus.RECEIVED)
+                 .select_related("registration__biller_code").order_by("pk"))
     if not bills:
         return
-    started = time.monotonic()
     try:
         users = livin_gateway().lookup_users(sorted({bill.payer_phone for bill in bills}))
     except TemporaryGatewayError as exc:
         logger.warning("directory lookup failed, %d bills wait for the next sweep: %s", len(bills), exc)
-        _attempt(bills[0], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
-        Bill.objects.filter(pk__in=[b.pk for b in bills]).update(lease_until=None)
-        return
-    for bill in bills:
         with transaction.atomic(durable=True):
-            if users.get(bill.payer_phone):
-                _move(bill, BillStatus.SCHEDULED, "The payer's phone has Livin'", livin_user=True,
-                      next_push_at=bill.start_at, lease_until=None)
-            else:
-                _move(bill, BillStatus.NOT_LIVIN_USER, "The payer's phone has no Livin' app", livin_user=False,
-                      lease_until=None)
+            _attempts([bills[0]], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
+            Bill.objects.filter(pk__in=[b.pk for b in bills]).update(lease_until=None)
+        return
+    batch = _batch_name("directory")
+    with_app = [bill for bill in bills if users.get(bill.payer_phone)]
+    without = [bill for bill in bills if not users.get(bill.payer_phone)]
+    with transaction.atomic(durable=True):
+        scheduled = bills_move(bills=with_app, to_status=BillStatus.SCHEDULED, actor_label=SYSTEM,
+                               reason="The payer's phone has Livin'",
+                               livin_user=True, next_push_at=F("start_at"), lease_until=None)
+        released = bills_move(bills=without, to_status=BillStatus.NOT_LIVIN_USER, actor_label=SYSTEM,
+                              reason="The payer's phone has no Livin' app",
+                              livin_user=False, lease_until=None)
+    logger.info("directory check %s: %d bills, %d with Livin', %d without, in %d ms", batch, len(bills),
+                len(scheduled), len(released), _ms(time.monotonic() - started))
 
 
 # --- Pushes --------------------------------------------------------------------------------
@@ -149,21 +155,36 @@ def _retry_delay(attempts: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def _retry_later(bill: Bill, error: str) -> None:
-    attempts = bill.push_attempts + 1
-    next_push_at = timezone.now() + timedelta(seconds=_retry_delay(attempts))
-    if next_push_at >= bill.end_at:
-        tries = f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"
-        _move(bill, BillStatus.FAILED, f"Not delivered before its end after {tries}: {error}",
-              lease_until=None, push_attempts=attempts)
-        return
-    Bill.objects.filter(pk=bill.pk, status=BillStatus.SCHEDULED).update(
-        push_attempts=F("push_attempts") + 1, next_push_at=next_push_at, lease_until=None
-    )
+def _retry_later(bills: list[Bill], error: str) -> tuple[int, int]:
+    """Bills the bank did not take now: tried again after a backoff, or failed if that would be past
+    their end; by attempt count, one statement each. Returns (to retry, failed)."""
+    retrying = failed = 0
+    by_attempts: dict[int, list[Bill]] = {}
+    for bill in bills:
+        by_attempts.setdefault(bill.push_attempts + 1, []).append(bill)
+    for attempts, group in by_attempts.items():
+        next_push_at = timezone.now() + timedelta(seconds=_retry_delay(attempts))
+        ending = [bill for bill in group if next_push_at >= bill.end_at]
+        later = [bill for bill in group if next_push_at < bill.end_at]
+        if ending:
+            tries = f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"
+            failed += len(bills_move(bills=ending, to_status=BillStatus.FAILED, actor_label=SYSTEM,
+                                     reason=f"Not delivered before its end after {tries}: {error}",
+                                     lease_until=None, push_attempts=attempts))
+        if later:
+            retrying += Bill.objects.filter(pk__in=[bill.pk for bill in later], status=BillStatus.SCHEDULED).update(
+                push_attempts=attempts, next_push_at=next_push_at, lease_until=None)
+    return retrying, failed
 
 
 def push_bills(*, bill_ids: list[int]) -> None:
-    """Pushes due bills to Livin' in one batch; delivered ones are displayed and charged."""
+    """Pushes due bills to Livin' in one batch, and records the whole batch's outcome at once.
+
+    The bank answers per bill: the ones shown become DISPLAYED and are charged (one quota
+    movement per biller code), a payer who no longer has Livin' fails the bill (its unit
+    released), the others are tried again later; a refusal of the whole call fails them all,
+    an outage retries them all. One transaction, one statement per kind of change, one log line.
+    """
     now = timezone.now()
     bills = list(
         Bill.objects.filter(pk__in=bill_ids, status=BillStatus.SCHEDULED, next_push_at__lte=now, end_at__gt=now)
@@ -173,42 +194,50 @@ def push_bills(*, bill_ids: list[int]) -> None:
     if not bills:
         return
     started = time.monotonic()
+    batch = _batch_name("push")
+    refused = outage = ""
     try:
         results = livin_gateway().push_bills([_push_request(bill) for bill in bills])
     except TemporaryGatewayError as exc:
-        for bill in bills:
-            _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=False, started=started, error=str(exc))
-            _retry_later(bill, str(exc))
-        return
+        results, outage = {}, str(exc)
     except PermanentGatewayError as exc:
-        for bill in bills:
-            _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=False, started=started, error=str(exc))
-            _move(bill, BillStatus.FAILED, f"Livin' refused the push: {exc}", lease_until=None)
-        return
+        results, refused = {}, str(exc)
     delivered_at = timezone.now()
-    origins = created_by_requests(Bill._meta.label, [bill.pk for bill in bills])
-    for bill in bills:
-        outcome = results.get(bill.reference_no, "missing")
-        with transaction.atomic(durable=True):
-            if outcome == "pushed":
-                lag = delivered_at - max(bill.start_at, bill.created_at)
-                _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=True, started=started,
-                         lag_ms=int(lag.total_seconds() * 1000))
-                if _move(bill, BillStatus.DISPLAYED, "Pushed to Livin' and shown", displayed_at=delivered_at,
-                         lease_until=None, push_attempts=bill.push_attempts + 1):
-                    # One line per delivered bill, under the id of the request that created it,
-                    # so the bill can be followed from the API call to its push.
-                    logger.info("bill %s pushed to Livin', %d ms after its start", bill.reference_no,
-                                int(lag.total_seconds() * 1000),
-                                extra={"request_id": origins.get(str(bill.pk), "-"),
-                                       "company": bill.registration.company.company_id,
-                                       "pushed_by": current_request_id()})
-            elif outcome == "not_livin_user":
-                _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=False, started=started, error=outcome)
-                _move(bill, BillStatus.FAILED, "The payer's phone no longer has Livin'", lease_until=None)
-            else:
-                _attempt(bill, DeliveryAttempt.Operation.PUSH, ok=False, started=started, error=outcome)
-                _retry_later(bill, f"no answer for this bill ({outcome})")
+    pushed = [bill for bill in bills if results.get(bill.reference_no) == "pushed"]
+    gone = [bill for bill in bills if results.get(bill.reference_no) == "not_livin_user"]
+    unanswered = [bill for bill in bills if results.get(bill.reference_no) not in ("pushed", "not_livin_user")]
+    lags = {bill.pk: int((delivered_at - max(bill.start_at, bill.created_at)).total_seconds() * 1000)
+            for bill in pushed}
+    push = DeliveryAttempt.Operation.PUSH
+    with transaction.atomic(durable=True):
+        _attempts(pushed, push, ok=True, started=started, lags=lags)
+        _attempts(gone, push, ok=False, started=started, error="not_livin_user")
+        shown = bills_move(bills=pushed, to_status=BillStatus.DISPLAYED, actor_label=SYSTEM,
+                           reason="Pushed to Livin' and shown",
+                           displayed_at=delivered_at, lease_until=None, push_attempts=F("push_attempts") + 1)
+        lost = bills_move(bills=gone, to_status=BillStatus.FAILED, actor_label=SYSTEM,
+                          reason="The payer's phone no longer has Livin'", lease_until=None)
+        if refused:
+            _attempts(unanswered, push, ok=False, started=started, error=refused)
+            failed = len(bills_move(bills=unanswered, to_status=BillStatus.FAILED, actor_label=SYSTEM,
+                                    reason=f"Livin' refused the push: {refused}",
+                                    lease_until=None))
+            retrying = 0
+        else:
+            error = outage or "no answer for this bill"
+            _attempts(unanswered, push, ok=False, started=started, error=error if outage else "missing")
+            retrying, failed = _retry_later(unanswered, error)
+    logger.info("push %s: %d bills, %d shown, %d without Livin', %d to retry, %d failed, in %d ms%s",
+                batch, len(bills), len(shown), len(lost), retrying, failed, _ms(time.monotonic() - started),
+                f" ({outage or refused})" if outage or refused else "")
+    if logger.isEnabledFor(logging.DEBUG) and shown:
+        # Each shown bill under the id of the request that created it, so a bill can be
+        # followed from the API call to its push (LOG_LEVEL=DEBUG).
+        origins = created_by_requests(Bill._meta.label, [bill.pk for bill in shown])
+        for bill in shown:
+            logger.debug("bill %s pushed to Livin', %d ms after its start", bill.reference_no, lags[bill.pk],
+                         extra={"request_id": origins.get(str(bill.pk), "-"),
+                                "company": bill.registration.company.company_id, "pushed_by": current_request_id()})
 
 
 # --- End of the window, withdrawal ----------------------------------------------------------
@@ -227,10 +256,10 @@ def expire_due_bills(*, limit: int = 1000) -> int:
         (BillStatus.PENDING_APPROVAL, BillStatus.CANCELLED, "Ended while waiting for approval"),
     ):
         ids = claim(ended.filter(status=status).order_by("end_at", "pk"), limit=limit)
-        for bill in Bill.objects.filter(pk__in=ids, status=status):
-            with transaction.atomic(durable=True):
-                if _move(bill, to_status, reason, lease_until=None):
-                    moved += 1
+        bills = list(Bill.objects.filter(pk__in=ids, status=status).select_related("registration__biller_code"))
+        with transaction.atomic(durable=True):
+            moved += len(bills_move(bills=bills, to_status=to_status, actor_label=SYSTEM, reason=reason,
+                                    lease_until=None))
     return moved
 
 
@@ -240,11 +269,12 @@ def _queue_withdraw(bill_id: int) -> None:
     withdraw_bill.delay(bill_id)
 
 
-def withdraw_when_ended(bill: Bill, from_status: str) -> None:
-    """A bill shown in Livin' that has just ended (paid, cancelled, expired) is withdrawn
-    once the move commits (a ``reminders.lifecycle`` hook)."""
-    if bill.status in TERMINAL_STATUSES and bill.displayed_at is not None:
-        transaction.on_commit(lambda: _queue_withdraw(bill.pk))
+def withdraw_when_ended(bills, from_status: str) -> None:
+    """Bills shown in Livin' that have just ended (paid, cancelled, expired) are withdrawn once
+    the move commits (a ``reminders.lifecycle`` hook)."""
+    ended = [bill.pk for bill in bills if bill.status in TERMINAL_STATUSES and bill.displayed_at is not None]
+    if ended:
+        transaction.on_commit(lambda: [_queue_withdraw(pk) for pk in ended])
 
 
 def withdraw(*, bill_id: int) -> bool:
@@ -256,9 +286,9 @@ def withdraw(*, bill_id: int) -> bool:
     try:
         livin_gateway().withdraw_bill(bill.reference_no)
     except TemporaryGatewayError as exc:
-        _attempt(bill, DeliveryAttempt.Operation.WITHDRAW, ok=False, started=started, error=str(exc))
+        _attempts([bill], DeliveryAttempt.Operation.WITHDRAW, ok=False, started=started, error=str(exc))
         return False
-    _attempt(bill, DeliveryAttempt.Operation.WITHDRAW, ok=True, started=started)
+    _attempts([bill], DeliveryAttempt.Operation.WITHDRAW, ok=True, started=started)
     Bill.objects.filter(pk=bill.pk, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
     return True
 

@@ -6,41 +6,61 @@ from django.conf import settings
 from notifications import callbacks, services
 
 
-def _chunks(ids: list[int], size: int):
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+def _waiting(queue: str) -> int:
+    """Messages waiting in ``queue`` at the broker (0 if the broker cannot say)."""
+    from kopra.celery import app
+
+    try:
+        with app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # noqa: BLE001 - an unknown depth claims as if the queue were empty
+        return 0
+
+
+def _top_up(queue: str, claim, task) -> int:
+    """Claims batches and queues them until ``queue`` holds DELIVERY_QUEUE_BATCHES or nothing is due."""
+    size, target = settings.DELIVERY_BATCH_SIZE, settings.DELIVERY_QUEUE_BATCHES
+    waiting, claimed = _waiting(queue), 0
+    while waiting < target:
+        ids = claim(size)
+        if not ids:
+            break
+        task.delay(ids)
+        claimed += len(ids)
+        waiting += 1
+        if len(ids) < size:
+            break
+    return claimed
+
+
+@shared_task(name="notifications.directory_sweep")
+def directory_sweep(**kwargs) -> int:
+    """Claims received bills for the directory check, as many batches as the queue wants."""
+    if not services.gateway_ready():
+        return 0
+    return _top_up("directory", services.directory_claim, check_directory)
+
+
+@shared_task(name="notifications.dispatch_due_bills")
+def dispatch_due_bills(**kwargs) -> int:
+    """Claims bills whose start (or retry time) has come, as many batches as the queue wants."""
+    if not services.gateway_ready():
+        return 0
+    return _top_up("push", services.dispatch_claim, push_bills)
 
 
 @shared_task(name="notifications.check_directory")
 def check_directory(bill_ids: list[int], **kwargs) -> None:
     services.directory_check(bill_ids=bill_ids)
-
-
-@shared_task(name="notifications.directory_sweep")
-def directory_sweep(**kwargs) -> int:
-    """Claims received bills and checks them against the Livin' directory in batches."""
-    if not services.gateway_ready():
-        return 0
-    ids = services.directory_claim(limit=settings.DELIVERY_BATCH_SIZE * 10)
-    for chunk in _chunks(ids, 500):
-        check_directory.delay(chunk)
-    return len(ids)
-
-
-@shared_task(name="notifications.dispatch_due_bills")
-def dispatch_due_bills(**kwargs) -> int:
-    """Claims bills whose start (or retry time) has come and hands them to push tasks."""
-    if not services.gateway_ready():
-        return 0
-    ids = services.dispatch_claim(limit=settings.DELIVERY_BATCH_SIZE * 10)
-    for chunk in _chunks(ids, settings.DELIVERY_BATCH_SIZE):
-        push_bills.delay(chunk)
-    return len(ids)
+    if len(bill_ids) >= settings.DELIVERY_BATCH_SIZE:
+        directory_sweep.delay()  # a full batch: more may be waiting, so claim the next now
 
 
 @shared_task(name="notifications.push_bills")
 def push_bills(bill_ids: list[int], **kwargs) -> None:
     services.push_bills(bill_ids=bill_ids)
+    if len(bill_ids) >= settings.DELIVERY_BATCH_SIZE:
+        dispatch_due_bills.delay()  # a full batch: more may be due, so claim the next now
 
 
 @shared_task(name="notifications.expire_due_bills")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 
 from billers.models import Registration
 from core.audit import audit_record
+from core.bulk import insert_rows
 from core.errors import Conflict, InsufficientQuota, InvalidInput
 from quota.models import LedgerEntry, QuotaAccount
 
@@ -172,6 +173,45 @@ def quota_release(*, registration: Registration, units: int = 1, reference: str,
                             reference=reference, actor=actor, refuse=_refuse_beyond_reserved(
         registration, _("Only %(reserved)d pushes of %(code)s are reserved; %(units)d cannot be released.")))
     return entry
+
+
+def _book_each(*, registration: Registration, kind: str, references: list[str], message) -> int:
+    """Books one unit of ``kind`` for each reference not booked yet, at once: one entry per reference
+    (so the unique constraint still refuses an event twice) written by one INSERT, and the
+    account moved once. Returns how many were booked."""
+    with transaction.atomic():
+        account = _locked_account(registration)
+        booked = set(LedgerEntry.objects.filter(account=account, kind=kind, reference__in=references)
+                     .values_list("reference", flat=True))
+        todo = [reference for reference in dict.fromkeys(references) if reference not in booked]
+        if not todo:
+            return 0
+        _refuse_beyond_reserved(registration, message)(account, _move_of(kind, -len(todo)))
+        step, now, rows = _move_of(kind, -1), timezone.now(), []
+        for reference in todo:
+            account.balance += step.balance
+            account.reserved += step.reserved
+            rows.append((account.pk, account.company_id, now, kind, -1, account.balance, account.reserved, reference,
+                         ""))
+        QuotaAccount.objects.filter(pk=account.pk).update(
+            balance=account.balance, reserved=account.reserved, updated_at=now)
+        insert_rows(LedgerEntry, ["account", "company", "created_at", "kind", "units", "balance_after",
+                                  "reserved_after", "reference", "reason"], rows)
+        return len(todo)
+
+
+def quota_consume_each(*, registration: Registration, references: list[str]) -> int:
+    """Spends one reserved push for each reference (each bill delivered), all at once; a reference
+    already consumed is not consumed again. Returns how many were consumed."""
+    return _book_each(registration=registration, kind=Kind.CONSUME, references=references, message=_(
+        "Only %(reserved)d pushes of %(code)s are reserved; %(units)d cannot be consumed."))
+
+
+def quota_release_each(*, registration: Registration, references: list[str]) -> int:
+    """Gives one reserved push back for each reference (each bill ended undelivered), all at once; a
+    reference already released is not released again. Returns how many were released."""
+    return _book_each(registration=registration, kind=Kind.RELEASE, references=references, message=_(
+        "Only %(reserved)d pushes of %(code)s are reserved; %(units)d cannot be released."))
 
 
 def quota_adjust(*, registration: Registration, units: int, reason: str, actor, reference: str,

@@ -1,33 +1,34 @@
 """What must follow a bill's move, in one place: the hooks other apps register here.
 
-``reminders`` owns the bill's lifecycle (``reminders.services.bill_transition``); the apps
-that act on a move (the biller's callback, the withdrawal from Livin') register a hook in
-their ``AppConfig.ready`` instead of being imported by reminders. Each hook is called inside
-the transaction that moved the bill, with the bill already in its new status: a hook that
-writes rows (the callback outbox) commits or rolls back with the move, and a hook that
-calls out (a task) queues it with ``transaction.on_commit``.
+``reminders`` owns the bill's lifecycle (``reminders.services.bills_move``); the apps that
+act on a move (the biller's callback, the withdrawal from Livin') register a hook in their
+``AppConfig.ready`` instead of being imported by reminders. A hook is called once per move,
+with every bill it moved (one, or a delivery batch of thousands), inside the transaction
+that moved them, the bills already in their new status: a hook that writes rows (the
+callback outbox) writes them all at once and commits or rolls back with the move, and a
+hook that calls out (a task) queues it with ``transaction.on_commit``.
 """
 
 from collections.abc import Callable
 
-BillMoved = Callable[..., None]  # hook(bill, from_status)
+BillsMoved = Callable[..., None]  # hook(bills, from_status)
 
-_hooks: list[BillMoved] = []
+_hooks: list[BillsMoved] = []
 
 
-def on_bill_moved(hook: BillMoved) -> BillMoved:
-    """Registers ``hook(bill, from_status)`` to follow every move of a bill (once per hook)."""
+def on_bills_moved(hook: BillsMoved) -> BillsMoved:
+    """Registers ``hook(bills, from_status)`` to follow every move of bills (once per hook)."""
     if hook not in _hooks:
         _hooks.append(hook)
     return hook
 
 
-def bill_moved(bill, from_status: str) -> None:
-    """Runs every registered hook for ``bill``, just moved from ``from_status``."""
+def bills_moved(bills: list, from_status: str) -> None:
+    """Runs every registered hook for ``bills``, just moved together from ``from_status``."""
     for hook in _hooks:
-        hook(bill, from_status)
+        hook(bills, from_status)
 
 
-def registered() -> tuple[BillMoved, ...]:
+def registered() -> tuple[BillsMoved, ...]:
     """The hooks, in the order they run."""
     return tuple(_hooks)

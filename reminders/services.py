@@ -8,11 +8,12 @@ from django.utils.translation import gettext as _
 
 from billers.models import Registration, User
 from core.audit import audit_record
+from core.bulk import insert_rows
 from core.errors import Conflict, NotAllowed
 from fileformat.errors import CellError
 from fileformat.headers import HeaderMap
 from fileformat.rows import RowValues, validate_row
-from quota.services import quota_consume, quota_release, quota_reserve
+from quota.services import quota_consume_each, quota_release_each, quota_reserve
 from reminders import lifecycle, sql
 from reminders.models import (
     ACTIVE_STATUSES,
@@ -107,25 +108,42 @@ def bill_create(
     return bill
 
 
-def _release_or_consume(bill: Bill, to_status: str) -> None:
+def _quota_effect(moved: list[Bill], to_status: str) -> None:
+    """A delivered push is charged; a bill that ends without one gives its reserved unit back. One
+    ledger entry per bill (``bill:<id>``, booked once), written at once for each biller code."""
     if to_status == BillStatus.DISPLAYED:
-        quota_consume(registration=bill.registration, units=1, reference=f"bill:{bill.pk}")
-    elif to_status in TERMINAL_STATUSES and bill.displayed_at is None:
-        # Ended without a delivered push: the reserved unit goes back.
-        quota_release(registration=bill.registration, units=1, reference=f"bill:{bill.pk}")
+        book, counted = quota_consume_each, moved
+    elif to_status in TERMINAL_STATUSES:
+        book, counted = quota_release_each, [bill for bill in moved if bill.displayed_at is None]
+    else:
+        return
+    by_code: dict[int, list[Bill]] = {}
+    for bill in counted:
+        by_code.setdefault(bill.registration_id, []).append(bill)
+    for bills in by_code.values():
+        book(registration=bills[0].registration, references=[f"bill:{bill.pk}" for bill in bills])
 
 
 @transaction.atomic
-def bill_transition(
-    *, bill: Bill, to_status: str, actor: User | None = None, actor_label: str = "system", reason: str = "",
+def bills_move(
+    *, bills: list[Bill], to_status: str, reason: str, actor: User | None = None, actor_label: str = "system",
     **fields,
-) -> Bill:
-    """Moves ``bill`` to ``to_status`` if the lifecycle allows it, with its quota effect and a timeline line.
+) -> list[Bill]:
+    """Moves bills that share one status to ``to_status``, with their quota effect, timeline lines and
+    lifecycle hooks; returns the ones moved (a bill that moved on meanwhile is left as it is).
 
-    The move is a conditional UPDATE on the status the caller saw, so two workers racing
-    for one bill cannot both move it.
+    The one way a bill's status changes, for one bill or a delivery batch alike: one statement
+    per kind of change (the bills, their timeline lines, their quota entries, their callbacks),
+    never a statement per bill. The bills are locked and
+    moved only from the status the caller saw, so two workers racing for one bill cannot
+    both move it. ``fields`` are set on every moved bill (plain values are copied onto the
+    objects too; expressions such as ``F("start_at")`` only in the database).
     """
-    from_status = bill.status
+    if not bills:
+        return []
+    from_status = bills[0].status
+    if any(bill.status != from_status for bill in bills):
+        raise ValueError("bills_move moves bills of one status at a time")
     if to_status not in TRANSITIONS.get(from_status, set()):
         raise Conflict(
             _("A bill in status %(from)s cannot become %(to)s.") % {"from": from_status, "to": to_status},
@@ -134,19 +152,38 @@ def bill_transition(
     now = timezone.now()
     if to_status == BillStatus.DISPLAYED:
         fields.setdefault("displayed_at", now)
-    moved = Bill.objects.filter(pk=bill.pk, status=from_status).update(status=to_status, updated_at=now, **fields)
-    if not moved:
+    by_pk = {bill.pk: bill for bill in bills}
+    still = Bill.objects.select_for_update().filter(pk__in=list(by_pk), status=from_status).order_by("pk")
+    ids = list(still.values_list("pk", flat=True))
+    if not ids:
+        return []
+    Bill.objects.filter(pk__in=ids).update(status=to_status, updated_at=now, **fields)
+    moved = [by_pk[pk] for pk in ids]
+    label = str(actor) if actor else actor_label
+    plain = {name: value for name, value in fields.items() if not hasattr(value, "resolve_expression")}
+    for bill in moved:
+        for name, value in plain.items():
+            setattr(bill, name, value)
+        bill.status, bill.updated_at = to_status, now
+    actor_id = actor.pk if actor else None
+    insert_rows(BillEvent, ["bill", "at", "from_status", "to_status", "actor", "actor_label", "reason"],
+                ((bill.pk, now, from_status, to_status, actor_id, label, reason) for bill in moved))
+    _quota_effect(moved, to_status)
+    lifecycle.bills_moved(moved, from_status)  # the biller's callbacks, withdrawals (reminders.lifecycle)
+    return moved
+
+
+def bill_transition(
+    *, bill: Bill, to_status: str, actor: User | None = None, actor_label: str = "system", reason: str = "",
+    **fields,
+) -> Bill:
+    """Moves one bill (``bills_move``); ``Conflict`` if the lifecycle forbids it or it moved on meanwhile."""
+    if not bills_move(bills=[bill], to_status=to_status, actor=actor, actor_label=actor_label, reason=reason,
+                      **fields):
         bill.refresh_from_db()
         raise Conflict(
             _("The bill changed meanwhile; it is now %(status)s.") % {"status": bill.status}, code="stale_status"
         )
-    _release_or_consume(bill, to_status)
-    for name, value in fields.items():
-        setattr(bill, name, value)
-    bill.status = to_status
-    BillEvent.objects.create(bill=bill, from_status=from_status, to_status=to_status, actor=actor,
-                             actor_label=str(actor) if actor else actor_label, reason=reason)
-    lifecycle.bill_moved(bill, from_status)  # the biller's callback, the withdrawal (reminders.lifecycle)
     return bill
 
 

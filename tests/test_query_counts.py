@@ -99,7 +99,7 @@ def test_api_credentials(client, company, boss):
 
 
 def test_callback_settings(client, company, boss, registration):
-    from notifications.callbacks import bill_event
+    from notifications.callbacks import bills_event
     from tests.console_data import bills
 
     sign_in(client, boss)
@@ -107,7 +107,7 @@ def test_callback_settings(client, company, boss, registration):
 
     callbacks.callback_setting_save(company=company, url="https://acme.example/callback")
     same_for_5_and_50(client, reverse("callback_settings"),
-                      lambda n: [bill_event(bill) for bill in bills(registration, n)])
+                      lambda n: bills_event(bills(registration, n)))
 
 
 def test_upload_report(client, company, boss, registration, settings, tmp_path):

@@ -75,5 +75,5 @@ def test_the_sentences_the_timeline_knows_are_still_the_ones_the_services_write(
                  "Paid through {channel}, payment {payment_reference}",
                  'f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"',
                  "Not delivered before its end after {tries}: {error}",
-                 "Livin' refused the push: {exc}", "Bill Reminder stopped for biller code {registration.code}"):
+                 "Livin' refused the push: {refused}", "Bill Reminder stopped for biller code {registration.code}"):
         assert stem in sources, stem
