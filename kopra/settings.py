@@ -264,25 +264,21 @@ SANDBOX_GATEWAYS = {
     "LIVIN_GATEWAY": "livin.gateways.SandboxLivinGateway",
     "PAYMENTS_GATEWAY": "livin.gateways.SandboxPaymentsGateway",
 }
-# Dotted paths of the gateways the product talks to the bank through (core.plugins); empty
-# means none is configured, and pushes and top-ups are refused with a message saying so.
-# ``notifications.gateway.HttpLivinGateway`` calls a bank's Livin' API at LIVIN_BASE_URL.
-# Unset or empty: the sandbox's while it is enabled, none otherwise.
+# Dotted paths of the gateways the product talks to the bank through (core.plugins); unset
+# or empty: the sandbox's while it is enabled, none otherwise, and then pushes and top-ups are
+# refused with a message naming the setting. ``notifications.gateway.HttpLivinGateway`` calls
+# a bank's Livin' API at LIVIN_BASE_URL.
 LIVIN_GATEWAY = env.str("LIVIN_GATEWAY", default="") or (SANDBOX_GATEWAYS["LIVIN_GATEWAY"] if SANDBOX_ENABLED else "")
 PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="") or (
     SANDBOX_GATEWAYS["PAYMENTS_GATEWAY"] if SANDBOX_ENABLED else ""
 )
 for _setting, _path in (("LIVIN_GATEWAY", LIVIN_GATEWAY), ("PAYMENTS_GATEWAY", PAYMENTS_GATEWAY)):
-    if not _path.startswith("livin."):
-        continue
-    if PRODUCTION and not env.bool("SANDBOX_ENABLED", default=False):
+    if _path.startswith("livin.") and not SANDBOX_ENABLED:
         raise ImproperlyConfigured(
             f"KOPRA_ENV=production refuses {_setting}={_path}: it is the sandbox bank, which takes no real "
-            "money and shows nothing to real payers. Name the bank's gateway in "
-            f"{_setting}, or set SANDBOX_ENABLED=true to run a trial against the sandbox."
-        )
-    if not SANDBOX_ENABLED:
-        raise ImproperlyConfigured(
+            f"money and shows nothing to real payers. Name the bank's gateway in {_setting}, or set "
+            "SANDBOX_ENABLED=true to run a trial against the sandbox."
+            if PRODUCTION else
             f"{_setting}={_path} is the sandbox bank, which is not installed: set SANDBOX_ENABLED=true "
             f"or name the bank's gateway in {_setting}."
         )
@@ -291,8 +287,8 @@ LIVIN_PARTNER_ID = env.str("LIVIN_PARTNER_ID", default="kopra-portal")
 LIVIN_SECRET = env.str("LIVIN_SECRET", default="sandbox-livin-secret-change-me")
 LIVIN_TIMEOUT_SECONDS = env.float("LIVIN_TIMEOUT_SECONDS", default=5.0)
 # What the bank calls in the product: a payer's payment of a bill, a paid top-up VA.
-LIVIN_PAYMENT_CALLBACK = "reminders.services.bill_payment_received"
-PAYMENTS_VA_CALLBACK = "quota.payments.va_payment_received"
+LIVIN_PAYMENT_CALLBACK = env.str("LIVIN_PAYMENT_CALLBACK", default="reminders.services.bill_payment_received")
+PAYMENTS_VA_CALLBACK = env.str("PAYMENTS_VA_CALLBACK", default="quota.payments.va_payment_received")
 # How long a top-up's one-time virtual account stays open.
 TOPUP_VA_HOURS = env.int("TOPUP_VA_HOURS", default=24)
 # Delivery: pushes retry with capped exponential backoff and jitter, never past a bill's end.
