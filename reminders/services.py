@@ -132,12 +132,13 @@ def bills_move(
     """Moves bills that share one status to ``to_status``, with their quota effect, timeline lines and
     lifecycle hooks; returns the ones moved (a bill that moved on meanwhile is left as it is).
 
-    The one way a bill's status changes, for one bill or a delivery batch alike: one statement
-    per kind of change (the bills, their timeline lines, their quota entries, their callbacks),
-    never a statement per bill. The bills are locked and
-    moved only from the status the caller saw, so two workers racing for one bill cannot
-    both move it. ``fields`` are set on every moved bill (plain values are copied onto the
-    objects too; expressions such as ``F("start_at")`` only in the database).
+    How a bill's status changes, for one bill or a delivery batch alike (an upload's bills
+    waiting for approval move by ``bills_move_pending``): one statement per kind of change
+    (the bills, their timeline lines, their quota entries, their callbacks), never one per
+    bill. The bills are locked and moved only from the status the caller saw, so two workers
+    racing for one bill cannot both move it. ``fields`` are set on every moved bill (plain
+    values are copied onto the objects too; expressions such as ``F("start_at")`` only in
+    the database).
     """
     if not bills:
         return []
