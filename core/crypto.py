@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # Changing this string changes every derived key: stored secrets would no longer decrypt.
-_HKDF_INFO = b"core.crypto.field-encryption.v1"
+_HKDF_INFO = b"kopra.crypto.field-encryption.v1"  # named before the module moved to core
 
 
 class SecretDecryptionError(ValueError):

@@ -1,5 +1,5 @@
-"""Delivery: the directory check, the display-window scheduler, pushes with retries, expiry,
-withdrawal and payment.
+"""Delivery: the directory check, the display-window scheduler, pushes with retries, expiry
+and withdrawal, each batch recorded at once through ``reminders.services.bills_move``.
 
 Work is claimed from the database with a short lease (``Bill.lease_until``), never held
 in long Celery countdowns: a task lost with its worker, or never queued because the
@@ -180,8 +180,8 @@ def _retry_later(bills: list[Bill], error: str) -> tuple[int, int]:
 def push_bills(*, bill_ids: list[int]) -> None:
     """Pushes due bills to Livin' in one batch, and records the whole batch's outcome at once.
 
-    The bank answers per bill: the ones shown become DISPLAYED and are charged (one quota
-    movement per biller code), a payer who no longer has Livin' fails the bill (its unit
+    The bank answers per bill: the ones shown become DISPLAYED and are charged (one ledger
+    entry per bill, all written at once), a payer who no longer has Livin' fails the bill (its unit
     released), the others are tried again later; a refusal of the whole call fails them all,
     an outage retries them all. One transaction, one statement per kind of change, one log line.
     """

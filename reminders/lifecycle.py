@@ -27,8 +27,3 @@ def bills_moved(bills: list, from_status: str) -> None:
     """Runs every registered hook for ``bills``, just moved together from ``from_status``."""
     for hook in _hooks:
         hook(bills, from_status)
-
-
-def registered() -> tuple[BillsMoved, ...]:
-    """The hooks, in the order they run."""
-    return tuple(_hooks)

@@ -394,4 +394,5 @@ def pytest_collection_modifyitems(config, items):
              if item.get_closest_marker("sandbox") or SANDBOX_FIXTURES & set(getattr(item, "fixturenames", ()))]
     if needs:
         config.hook.pytest_deselected(items=needs)
-        items[:] = [item for item in items if item not in set(needs)]
+        left_out = set(needs)
+        items[:] = [item for item in items if item not in left_out]

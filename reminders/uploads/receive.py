@@ -16,8 +16,7 @@ from fileformat import FileRefused, check_filename
 from reminders.models import Upload, translated
 from reminders.services import registration_accepts_bills
 from reminders.tasks import validate_upload
-from reminders.uploads.rules import SAME_FILE_WINDOW, upload_lease, upload_limits
-from reminders.uploads.validate import _json_params, _source_text
+from reminders.uploads.rules import SAME_FILE_WINDOW, _json_params, _source_text, upload_lease, upload_limits
 
 
 def _ensure_maker(actor: User, company_id: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from reminders.models import Upload
@@ -65,3 +66,28 @@ def upload_limits() -> tuple[int, int]:
         int(getattr(settings, "UPLOAD_MAX_ROWS", 1_000_000)),
         int(getattr(settings, "UPLOAD_MAX_BYTES", 100 * 1024 * 1024)),
     )
+
+
+# Reasons and their parameters stored as English source text, translated when shown.
+
+
+def _source_text(reason) -> str:
+    """A reason's English source text (what ``gettext`` looks up), whatever language is active."""
+    with translation.override(None):
+        return str(reason)
+
+
+def _json_params(params: dict) -> dict:
+    clean = {}
+    for key, value in params.items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            clean[key] = value
+        else:
+            with translation.override(None):
+                clean[key] = str(value)
+    return clean
+
+
+def _stored(explained) -> dict:
+    return {"code": explained.code, "message": _source_text(explained.reason),
+            "params": _json_params(explained.params)}

@@ -34,6 +34,9 @@ from reminders.uploads.rules import (
     REPEATED_KEY,
     REPEATED_REFERENCE,
     Status,
+    _json_params,
+    _source_text,
+    _stored,
     upload_lease,
     upload_limits,
 )
@@ -318,24 +321,3 @@ def _refuse(upload: Upload, code: str, message: str, params: dict) -> Upload:
 def _clear_staging(upload: Upload) -> None:
     UploadRow.objects.filter(upload=upload).delete()
     UploadError.objects.filter(upload=upload).delete()
-
-
-def _source_text(reason) -> str:
-    """A reason's English source text (what ``gettext`` looks up), whatever language is active."""
-    with translation.override(None):
-        return str(reason)
-
-
-def _json_params(params: dict) -> dict:
-    clean = {}
-    for key, value in params.items():
-        if value is None or isinstance(value, (bool, int, float, str)):
-            clean[key] = value
-        else:
-            with translation.override(None):
-                clean[key] = str(value)
-    return clean
-
-
-def _stored(explained) -> dict:
-    return {"code": explained.code, "message": _source_text(explained.reason), "params": _json_params(explained.params)}
