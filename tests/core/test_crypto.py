@@ -98,3 +98,8 @@ def test_configured_keys_fall_back_to_the_secret_key():
 def test_configured_keys_refuse_settings_without_any_key():
     with pytest.raises(ValueError, match="FIELD_ENCRYPTION_KEYS"):
         configured_keys(SimpleNamespace(FIELD_ENCRYPTION_KEYS=[], SECRET_KEY=""))
+
+
+def test_the_derived_key_never_changes_so_stored_secrets_still_decrypt():
+    # A renamed HKDF info string (or algorithm) would change every derived key silently.
+    assert derive_fernet_key("a key of an existing installation") == b"SJjILKmzxV5EMWCxz12rD0wO-pXmPqpsPAUOBrpWwoM="
