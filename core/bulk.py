@@ -9,9 +9,12 @@ for the database (aware datetimes, Decimal, str, int, bool, None; a foreign key 
 defaults are not applied.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
+
+FEW = 20  # rows up to which one INSERT beats COPY on PostgreSQL
 
 
 def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -23,14 +26,58 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> None:
     table = quote(model._meta.db_table)
     model_fields = [model._meta.get_field(name) for name in fields]
     columns = ", ".join(quote(field.column) for field in model_fields)
+    json_fields = [i for i, field in enumerate(model_fields) if field.get_internal_type() == "JSONField"]
+    if json_fields and connection.vendor == "postgresql":
+        rows = [_json_as_text(row, json_fields) for row in rows]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(rows) > FEW:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+        elif connection.vendor == "postgresql":
+            # A few rows (one API call's bill): one INSERT is one round trip, COPY two.
+            marks = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {marks}", [v for row in rows for v in row])
         else:
             # Other databases get each value as Django stores it (SQLite: datetimes in UTC text).
             marks = ", ".join(["%s"] * len(fields))
             prepared = [[field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row)]
                         for row in rows]
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)
+
+
+def _json_as_text(row: Sequence, positions: list[int]) -> list:
+    """A JSON value as the text PostgreSQL reads into ``jsonb`` (COPY and INSERT alike)."""
+    row = list(row)
+    for i in positions:
+        if not isinstance(row[i], str):
+            row[i] = json.dumps(row[i])
+    return row
+
+
+def insert_new_rows(model, fields: Sequence[str], rows: Sequence[Sequence], returning: Sequence[str]) -> list[tuple]:
+    """Inserts each row of ``rows`` that no unique constraint of ``model`` refuses, and returns the
+    ``returning`` columns of the rows inserted; a refused row is skipped, not an error, so the
+    transaction goes on (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, one statement per
+    thousand rows or so)."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    model_fields = [model._meta.get_field(name) for name in fields]
+    columns = ", ".join(quote(field.column) for field in model_fields)
+    returned = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    if connection.vendor != "postgresql":
+        rows = [[field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row)]
+                for row in rows]
+    found: list[tuple] = []
+    chunk = max(1, 30_000 // len(fields))  # below both databases' limit of parameters a statement
+    with connection.cursor() as cursor:
+        for first in range(0, len(rows), chunk):
+            part = rows[first:first + chunk]
+            marks = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {marks} ON CONFLICT DO NOTHING RETURNING {returned}",
+                [value for row in part for value in row])
+            found.extend(tuple(row) for row in cursor.fetchall())
+    return found

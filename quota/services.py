@@ -10,14 +10,16 @@ Grants, top-ups and adjustments are also written to the audit log; reservations,
 consumptions and releases are machine bookings per bill, and the ledger is their record.
 """
 
+import functools
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from billers.models import Registration
+from billers.models import Company, Registration
 from core.audit import audit_record
 from core.bulk import insert_rows
 from core.errors import Conflict, InsufficientQuota, InvalidInput
@@ -198,6 +200,85 @@ def _book_each(*, registration: Registration, kind: str, references: list[str], 
         insert_rows(LedgerEntry, ["account", "company", "created_at", "kind", "units", "balance_after",
                                   "reserved_after", "reference", "reason"], rows)
         return len(todo)
+
+
+def quota_reserve_each(*, registration: Registration, references: list[str]) -> bool:
+    """Sets one push aside for each reference (each new bill), all or none, if the code is still
+    active and its company too; False (nothing moved) when it is not or fewer are available.
+
+    The hot path of bill creation, so it holds the account's row lock for as short as it can:
+    on PostgreSQL one statement checks the code (under a share lock on its registration, so a
+    stop, which locks it for update, waits for reservations in flight and every later one sees
+    the code stopped), moves the account by a conditional UPDATE and writes one ledger entry
+    per reference. Call it as the last change before the transaction commits: the account
+    stays locked until then. The references must be new (the ledger refuses one booked twice).
+    """
+    references = list(references)
+    if not references:
+        return True
+    units, now = len(references), timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_reserve_each_sql(), {
+                "registration": registration.pk, "active": Registration.Status.ACTIVE,
+                "company_active": Company.Status.ACTIVE, "units": units, "now": now, "kind": Kind.RESERVE,
+                "references": references,
+            })
+            return cursor.rowcount == units
+    # SQLite: every transaction begins IMMEDIATE, so nothing moves between these statements.
+    if not Registration.objects.filter(pk=registration.pk, status=Registration.Status.ACTIVE,
+                                       company__status=Company.Status.ACTIVE).exists():
+        return False
+    moved = QuotaAccount.objects.filter(registration=registration, balance__gte=F("reserved") + units).update(
+        reserved=F("reserved") + units, updated_at=now)
+    if not moved:
+        return False
+    account = QuotaAccount.objects.get(registration=registration)
+    first = account.reserved - units
+    insert_rows(LedgerEntry, ["account", "company", "created_at", "kind", "units", "balance_after",
+                              "reserved_after", "reference", "reason"],
+                ((account.pk, account.company_id, now, Kind.RESERVE, 1, account.balance, first + number, reference,
+                  "") for number, reference in enumerate(references, start=1)))
+    return True
+
+
+@functools.cache
+def _reserve_each_sql() -> str:
+    """The statement of ``quota_reserve_each`` on PostgreSQL, named from the models' metadata."""
+    account, ledger = QuotaAccount._meta, LedgerEntry._meta
+    registration, company = Registration._meta, Company._meta
+
+    def col(meta, name):
+        return connection.ops.quote_name(meta.get_field(name).column)
+
+    def tab(meta):
+        return connection.ops.quote_name(meta.db_table)
+
+    return f"""
+        WITH code AS (
+            SELECT r.{col(registration, "id")} AS id
+            FROM {tab(registration)} r
+            JOIN {tab(company)} c ON c.{col(company, "id")} = r.{col(registration, "company")}
+            WHERE r.{col(registration, "id")} = %(registration)s AND r.{col(registration, "status")} = %(active)s
+              AND c.{col(company, "status")} = %(company_active)s
+            FOR SHARE OF r
+        ), moved AS (
+            UPDATE {tab(account)} a
+            SET {col(account, "reserved")} = a.{col(account, "reserved")} + %(units)s,
+                {col(account, "updated_at")} = %(now)s
+            FROM code
+            WHERE a.{col(account, "registration")} = code.id
+              AND a.{col(account, "balance")} - a.{col(account, "reserved")} >= %(units)s
+            RETURNING a.{col(account, "id")} AS id, a.{col(account, "company")} AS company,
+                      a.{col(account, "balance")} AS balance, a.{col(account, "reserved")} AS reserved
+        )
+        INSERT INTO {tab(ledger)} ({col(ledger, "account")}, {col(ledger, "company")}, {col(ledger, "created_at")},
+            {col(ledger, "kind")}, {col(ledger, "units")}, {col(ledger, "balance_after")},
+            {col(ledger, "reserved_after")}, {col(ledger, "reference")}, {col(ledger, "reason")})
+        SELECT moved.id, moved.company, %(now)s, %(kind)s, 1, moved.balance,
+               moved.reserved - %(units)s + item.number, item.reference, ''
+        FROM moved, unnest(%(references)s::text[]) WITH ORDINALITY AS item(reference, number)
+    """
 
 
 def quota_consume_each(*, registration: Registration, references: list[str]) -> int:

@@ -1,19 +1,21 @@
 """Writes of the reminders app: the one way to create a bill, and the one way to move it."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billers.models import Registration, User
-from core.audit import audit_record
-from core.bulk import insert_rows
-from core.errors import Conflict, NotAllowed
+from core.audit import audit_record, audit_record_each
+from core.bulk import insert_new_rows, insert_rows
+from core.errors import Conflict, InsufficientQuota, NotAllowed
 from fileformat.errors import CellError
 from fileformat.headers import HeaderMap
 from fileformat.rows import RowValues, validate_row
-from quota.services import quota_consume_each, quota_release_each, quota_reserve
+from quota.selectors import quota_available
+from quota.services import quota_consume_each, quota_release_each, quota_reserve_each
 from reminders import lifecycle, sql
 from reminders.models import (
     ACTIVE_STATUSES,
@@ -25,6 +27,7 @@ from reminders.models import (
     BillStatus,
     Upload,
     UploadRow,
+    new_reference_no,
 )
 
 
@@ -49,21 +52,34 @@ def registration_accepts_bills(registration: Registration) -> None:
         raise NotAllowed(_("The company is not active."))
 
 
-def _check_unique(registration: Registration, row: RowValues) -> None:
-    if row.partner_reference_no and Bill.objects.filter(
-        company=registration.company_id, partner_reference_no=row.partner_reference_no
-    ).exists():
-        raise Conflict(
-            _("Partner reference %(ref)s is already used.") % {"ref": row.partner_reference_no},
-            field="partner_reference_no", code="duplicate_partner_reference",
-        )
-    active = Bill.objects.filter(registration=registration, bill_key=row.bill_key, status__in=ACTIVE_STATUSES)
-    existing = active.values_list("reference_no", flat=True).first()
-    if existing is not None:
-        raise Conflict(
-            _("Bill key %(key)s already has an active reminder (%(ref)s).") % {"key": row.bill_key, "ref": existing},
-            field="bill_key", code="active_reminder",
-        )
+def _conflicts(registration: Registration, refused: list[tuple]) -> dict[str, Conflict]:
+    """Why each row the database refused was refused (by reference no.): its partner reference is
+    used, or its bill key has an active reminder. Two look-ups for all of them."""
+    references = {row[_PARTNER_REFERENCE] for row in refused if row[_PARTNER_REFERENCE]}
+    keys = {row[_BILL_KEY] for row in refused}
+    used = set(Bill.objects.filter(company=registration.company_id, partner_reference_no__in=references)
+               .values_list("partner_reference_no", flat=True)) if references else set()
+    active = dict(Bill.objects.filter(registration=registration, bill_key__in=keys, status__in=ACTIVE_STATUSES)
+                  .values_list("bill_key", "reference_no"))
+    found = {}
+    for row in refused:
+        partner_reference, key = row[_PARTNER_REFERENCE], row[_BILL_KEY]
+        if partner_reference in used:
+            found[row[_REFERENCE]] = Conflict(
+                _("Partner reference %(ref)s is already used.") % {"ref": partner_reference},
+                field="partner_reference_no", code="duplicate_partner_reference",
+            )
+        elif key in active:
+            found[row[_REFERENCE]] = Conflict(
+                _("Bill key %(key)s already has an active reminder (%(ref)s).") % {"key": key, "ref": active[key]},
+                field="bill_key", code="active_reminder",
+            )
+        else:  # the bill it collided with is gone again (a racing call rolled back): sending it again works
+            found[row[_REFERENCE]] = Conflict(
+                _("Bill key %(key)s was being created by another call at the same moment; send it again.")
+                % {"key": key}, field="bill_key", code="retry",
+            )
+    return found
 
 
 def _actor_label(actor: User | None, source: str) -> str:
@@ -72,40 +88,119 @@ def _actor_label(actor: User | None, source: str) -> str:
     return {BillSource.API: "Open API"}.get(source, "system")
 
 
-@transaction.atomic
+# The columns bills_create writes, in order; a new bill's other columns are NULL.
+_NEW_BILL_FIELDS = ("reference_no", "company_id", "registration_id", "bill_key", "partner_reference_no",
+                    "payer_phone", "payer_name", "amount", "description", "start_at", "end_at", "status", "source",
+                    "created_by_id", "created_at", "updated_at", "push_attempts")
+_REFERENCE, _BILL_KEY, _PARTNER_REFERENCE = 0, 3, 4
+
+
 def bill_create(
     *, registration: Registration, row: RowValues, source: str, actor: User | None = None,
     actor_label: str | None = None, needs_approval: bool = False,
 ) -> Bill:
-    """Creates one bill and reserves one quota unit, or refuses the whole thing."""
-    # Locked so that a stop of the code waits for this bill, then cancels it too; never
-    # an active bill left on a stopped code.
-    registration = Registration.objects.select_for_update().select_related("biller_code", "company").get(
-        pk=registration.pk)
+    """Creates one bill and reserves one quota unit, or refuses the whole thing (``bills_create``)."""
+    with transaction.atomic(savepoint=False):
+        (outcome,) = bills_create(registration=registration, rows=[row], source=source, actor=actor,
+                                  actor_label=actor_label, needs_approval=needs_approval)
+    if isinstance(outcome, Conflict):
+        raise outcome
+    return outcome
+
+
+def bills_create(
+    *, registration: Registration, rows: list[RowValues], source: str, actor: User | None = None,
+    actor_label: str | None = None, needs_approval: bool = False,
+) -> list[Bill | Conflict]:
+    """Creates a bill for each row, each with its timeline line, audit line and one reserved push;
+    returns, in the order of ``rows``, each row's bill or the ``Conflict`` that refused it (its
+    partner reference is used, or its bill key already has an active reminder).
+
+    Runs in the caller's transaction, which must be rolled back if this raises: ``NotAllowed``
+    when the code is stopped or the company suspended, ``InsufficientQuota`` when the code's
+    available quota does not cover every bill created (a call's bills are reserved whole).
+    """
+    with transaction.atomic(savepoint=False):
+        outcomes, reservation = bills_insert(registration=registration, rows=rows, source=source, actor=actor,
+                                             actor_label=actor_label, needs_approval=needs_approval)
+        reservation.book()
+    return outcomes
+
+
+@dataclass
+class Reservation:
+    """The pushes the bills just inserted still need; ``book`` reserves them or raises. Until it
+    is booked the transaction must not commit."""
+
+    registration: Registration
+    bill_ids: list[int]
+
+    def book(self) -> None:
+        if self.bill_ids and not quota_reserve_each(registration=self.registration,
+                                                    references=[f"bill:{pk}" for pk in self.bill_ids]):
+            _refuse_reservation(self.registration, len(self.bill_ids))
+
+
+def bills_insert(
+    *, registration: Registration, rows: list[RowValues], source: str, actor: User | None = None,
+    actor_label: str | None = None, needs_approval: bool = False,
+) -> tuple[list[Bill | Conflict], Reservation]:
+    """``bills_create`` but for the reservation, which the caller books as the last change
+    before its transaction commits (the Open API keeps its answer first).
+
+    The Open API's hot path, so one statement per kind of change whatever the number of
+    rows: the bills (the database's unique indexes refuse a used partner reference or a
+    second active reminder for a bill key, and the refused rows are looked up once), their
+    timeline lines, their audit lines; then the reservation, last, so that the code's quota
+    account stays locked only from that statement to the commit (``quota_reserve_each``).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("bills_insert writes in the caller's transaction: call it inside transaction.atomic")
     registration_accepts_bills(registration)
-    _check_unique(registration, row)
+    now = timezone.now()
     status = BillStatus.PENDING_APPROVAL if needs_approval else BillStatus.RECEIVED
-    try:
-        with transaction.atomic():
-            bill = Bill.objects.create(
-                company_id=registration.company_id, registration=registration, bill_key=row.bill_key,
-                partner_reference_no=row.partner_reference_no or None, payer_phone=row.payer_phone,
-                payer_name=row.payer_name, amount=row.amount, description=row.description,
-                start_at=row.start_at, end_at=row.end_at, status=status, source=source, created_by=actor,
-            )
-    except IntegrityError:
-        # A concurrent request won the race the checks above looked for: say which.
-        _check_unique(registration, row)
-        raise
-    quota_reserve(registration=registration, units=1, reference=f"bill:{bill.pk}")
-    label = actor_label or _actor_label(actor, source)
-    with translation.override("en"):  # stored in English; reminders.timeline shows it in the reader's language
-        received = f"Received through {BillSource(source).label}"
-    BillEvent.objects.create(bill=bill, to_status=status, actor=actor, actor_label=label, reason=received)
-    audit_record(action="bill.created", actor=actor, actor_label=label, company=registration.company, obj=bill,
-                 sentence=f"{label} created bill {bill.reference_no} for {registration.code}/{bill.bill_key}, "
-                          f"{bill.amount} IDR, status {status}")
-    return bill
+    actor_id = actor.pk if actor else None
+    values = [
+        (new_reference_no(), registration.company_id, registration.pk, row.bill_key, row.partner_reference_no or None,
+         row.payer_phone, row.payer_name, row.amount, row.description, row.start_at, row.end_at, status, source,
+         actor_id, now, now, 0)
+        for row in rows
+    ]
+    inserted = dict(insert_new_rows(Bill, _NEW_BILL_FIELDS, values, returning=("reference_no", "id")))
+    refused = [value for value in values if value[_REFERENCE] not in inserted]
+    conflicts = _conflicts(registration, refused) if refused else {}
+    outcomes: list[Bill | Conflict] = []
+    created: list[Bill] = []
+    for value in values:
+        pk = inserted.get(value[_REFERENCE])
+        if pk is None:
+            outcomes.append(conflicts[value[_REFERENCE]])
+            continue
+        bill = Bill(pk=pk, **dict(zip(_NEW_BILL_FIELDS, value)))
+        bill.registration = registration
+        created.append(bill)
+        outcomes.append(bill)
+    if created:
+        label = actor_label or _actor_label(actor, source)
+        with translation.override("en"):  # stored in English; reminders.timeline shows it in the reader's language
+            received = f"Received through {BillSource(source).label}"
+        insert_rows(BillEvent, ["bill", "at", "from_status", "to_status", "actor", "actor_label", "reason"],
+                    ((bill.pk, now, "", status, actor_id, label, received) for bill in created))
+        audit_record_each(
+            action="bill.created", actor=actor, actor_label=label, company=registration.company,
+            entries=((bill, f"{label} created bill {bill.reference_no} for {registration.code}/{bill.bill_key}, "
+                            f"{bill.amount} IDR, status {status}") for bill in created))
+    return outcomes, Reservation(registration, [bill.pk for bill in created])
+
+
+def _refuse_reservation(registration: Registration, needed: int) -> None:
+    """Says why ``quota_reserve_each`` moved nothing: the code stopped meanwhile, or too little quota."""
+    registration = Registration.objects.select_related("biller_code", "company").get(pk=registration.pk)
+    registration_accepts_bills(registration)
+    raise InsufficientQuota(
+        _("Not enough quota for %(code)s: %(available)d available, %(needed)d needed.")
+        % {"code": registration.code, "available": quota_available(registration=registration), "needed": needed}
+    )
 
 
 def _quota_effect(moved: list[Bill], to_status: str) -> None:

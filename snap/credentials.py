@@ -5,12 +5,12 @@ import ipaddress
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billers.models import Company, User
-from core import crypto, signing
+from core import crypto, rows, signing
 from core.audit import audit_record
 from core.errors import InvalidInput
 from snap.models import AccessToken, ApiCredential
@@ -149,15 +149,25 @@ def token_issue(*, credential: ApiCredential) -> tuple[str, int]:
 
 
 def token_credential(token: str) -> ApiCredential | None:
-    """The active credential a live token belongs to, or None."""
-    found = (
-        AccessToken.objects.select_related("credential__company")
-        .filter(token_hash=_hash(token), expires_at__gt=timezone.now())
-        .first()
+    """The active credential a live token belongs to (with its company), or None. Every signed
+    call asks, so one hand-written look-up (``core.rows``)."""
+    quote = connection.ops.quote_name
+    token_table, credential_table = quote(AccessToken._meta.db_table), quote(ApiCredential._meta.db_table)
+    found = rows.fetch_one(
+        f"SELECT {rows.columns(ApiCredential, 'k')}, {rows.columns(Company, 'c')} FROM {token_table} t "
+        f"JOIN {credential_table} k ON k.{quote('id')} = t.{quote('credential_id')} "
+        f"JOIN {quote(Company._meta.db_table)} c ON c.{quote('id')} = k.{quote('company_id')} "
+        f"WHERE t.{quote('token_hash')} = %s AND t.{quote('expires_at')} > %s",
+        [_hash(token), AccessToken._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)],
+        [ApiCredential, Company],
     )
-    if found is None or not found.credential.is_active or not found.credential.company.is_active:
+    if found is None:
         return None
-    return found.credential
+    credential, company = found
+    credential.company = company
+    if not credential.is_active or not company.is_active:
+        return None
+    return credential
 
 
 def active_credential(client_key: str) -> ApiCredential | None:

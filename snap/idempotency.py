@@ -1,27 +1,24 @@
 """X-EXTERNAL-ID as the idempotency key (docs/api.md, "Idempotency").
 
-The first use on a day claims a row (committed at once, so a concurrent twin sees it),
-is processed, and stores its answer; a repeat with the same method, path and body gets
-that answer again; a repeat with anything else is a conflict.
+A call's answer is kept in the same transaction as what the call did: the record is
+written once, with the answer, just before the commit, and the database's unique index
+on the key decides which of two twins counts. A twin that meets the key taken (its
+INSERT waits for the other transaction, then finds the row) rolls back whatever it did
+and answers the kept answer, byte for byte; the same key with another method, path or
+body is a conflict. A refusal is kept too (in a statement of its own, as nothing else
+of the call is written), so a retry of a refused call is refused alike. A call that
+fails unexpectedly keeps nothing: its retry is processed afresh.
 """
 
 import hashlib
-import time
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from core import signing
 from snap import errors
 from snap.models import IdempotencyRecord
-
-WAIT_FOR_TWIN_SECONDS = 30
-# A claim still unanswered after this long belongs to a request that died (its worker was
-# killed, or the database went away before it could let go): a retry may take the key over.
-# Longer than any request may run (gunicorn's timeout is 60 s).
-ABANDONED_AFTER_SECONDS = 120
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -34,49 +31,43 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-@dataclass
-class Claim:
-    """Either a fresh claim to process (``record``) or a stored answer to replay."""
+@dataclass(frozen=True)
+class Key:
+    """One call's key: the partner, the day in Asia/Jakarta (SNAP's "same day"), X-EXTERNAL-ID, and
+    what the call is (its fingerprint)."""
 
-    record: IdempotencyRecord | None = None
-    replay_status: int | None = None
-    replay_body: str = ""
+    partner_id: str
+    external_id: str
+    fingerprint: str
+    day: object = None
 
-
-def claim(*, partner_id: str, external_id: str, method: str, path: str, body: bytes) -> Claim:
-    """Claims the key for processing, or returns the stored answer; raises a conflict."""
-    print_ = fingerprint(method, path, body)
-    day = timezone.localdate()  # Asia/Jakarta: SNAP's "same day"
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                partner_id=partner_id, day=day, external_id=external_id, fingerprint=print_
-            )
-        return Claim(record=record)
-    except IntegrityError:
-        pass
-    deadline = time.monotonic() + WAIT_FOR_TWIN_SECONDS
-    while True:
-        existing = IdempotencyRecord.objects.filter(partner_id=partner_id, day=day, external_id=external_id).first()
-        if existing is None:
-            # The twin failed and let go of the key: this request may process it.
-            return claim(partner_id=partner_id, external_id=external_id, method=method, path=path, body=body)
-        if existing.fingerprint != print_:
-            raise errors.conflict("Cannot use same X-EXTERNAL-ID in same day")
-        if existing.status_code is not None:
-            return Claim(replay_status=existing.status_code, replay_body=existing.response_body)
-        if existing.created_at < timezone.now() - timedelta(seconds=ABANDONED_AFTER_SECONDS):
-            IdempotencyRecord.objects.filter(pk=existing.pk, status_code__isnull=True).delete()
-            continue
-        if time.monotonic() > deadline:
-            raise errors.conflict("A request with this X-EXTERNAL-ID is still being processed")
-        time.sleep(0.05)
+    @classmethod
+    def of(cls, *, partner_id: str, external_id: str, method: str, path: str, body: bytes) -> "Key":
+        return cls(partner_id, external_id, fingerprint(method, path, body), timezone.localdate())
 
 
-def store(record: IdempotencyRecord, status_code: int, body: str) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=status_code, response_body=body)
+def keep(key: Key, status_code: int, body: str) -> bool:
+    """Keeps the answer of a processed call; False if the key is taken already (then the
+    caller's transaction must roll back and ``kept`` tells what to answer)."""
+    meta = IdempotencyRecord._meta
+    names = ("partner_id", "day", "external_id", "fingerprint", "status_code", "response_body", "created_at")
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in names)
+    values = [key.partner_id, key.day, key.external_id, key.fingerprint, status_code, body, timezone.now()]
+    if connection.vendor != "postgresql":
+        values = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in zip(names, values)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
+            f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING", values)
+        return cursor.rowcount == 1
 
 
-def release(record: IdempotencyRecord) -> None:
-    """Lets go of a key whose processing failed unexpectedly, so a retry can process it."""
-    IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+def kept(key: Key) -> tuple[int, str]:
+    """The answer kept for ``key``; a conflict if the key was used for another call."""
+    record = IdempotencyRecord.objects.filter(
+        partner_id=key.partner_id, day=key.day, external_id=key.external_id).first()
+    if record is None:  # the twin that held it rolled back: a retry processes the call afresh
+        raise errors.conflict("A request with this X-EXTERNAL-ID was processed at the same moment; send it again")
+    if record.fingerprint != key.fingerprint:
+        raise errors.conflict("Cannot use same X-EXTERNAL-ID in same day")
+    return record.status_code, record.response_body

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -69,6 +69,18 @@ def domain_error(exc: DomainError) -> errors.SnapError:
     return errors.general_error()
 
 
+class _Refused(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """An operation's refusal, leaving the transaction so that what it wrote is rolled back."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
+class _KeyTaken(Exception):  # noqa: N818
+    """The call's X-EXTERNAL-ID was kept by another call first."""
+
+
 def _render(body: dict) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
@@ -97,6 +109,19 @@ class SnapView(APIView):
     def perform(self, credential, data: dict) -> dict:
         raise NotImplementedError
 
+    # What ``perform`` left to do as the call's last statement, after its answer is kept: the
+    # reservation of a create, which locks the code's quota account until the commit.
+    last_step = None
+
+    def _last_step(self) -> None:
+        if self.last_step is None:
+            return
+        try:
+            self.last_step()
+        except DomainError as exc:
+            snap = domain_error(exc)
+            raise _Refused(snap.http_status, snap.body(self.service_code)) from exc
+
     def post(self, request, *args, **kwargs):
         raw = request._request.body
         try:
@@ -111,43 +136,42 @@ class SnapView(APIView):
             return self._answer(500, errors.general_error().body(self.service_code))
 
         try:
-            claim = idempotency.claim(
-                partner_id=credential.client_key, external_id=request.headers["X-EXTERNAL-ID"],
-                method=request.method, path=request.get_full_path(), body=raw,
-            )
-        except errors.SnapError as exc:
-            return self._answer(exc.http_status, exc.body(self.service_code))
-        except DatabaseError:
-            logger.exception("database unavailable during idempotency claim")
-            return self._answer(503, errors.service_unavailable().body(self.service_code))
-        except Exception:
-            logger.exception("unexpected error during idempotency claim")
-            return self._answer(500, errors.general_error().body(self.service_code))
-        if claim.record is None:
-            return _json_response(claim.replay_status, claim.replay_body)
-
-        try:
-            status, body = self._process(credential, raw)
+            key = idempotency.Key.of(partner_id=credential.client_key, external_id=request.headers["X-EXTERNAL-ID"],
+                                     method=request.method, path=request.get_full_path(), body=raw)
+            status, content = self._run(credential, raw, key)
         except DatabaseError:
             logger.exception("database unavailable during Open API call")
-            _release(claim.record)
             return self._answer(503, errors.service_unavailable().body(self.service_code))
         except Exception:
             logger.exception("unexpected error in Open API call")
-            _release(claim.record)
             return self._answer(500, errors.general_error().body(self.service_code))
-        content = _render(body)
-        try:
-            idempotency.store(claim.record, status, content)
-        except DatabaseError:
-            # Done, but the answer could not be kept for a replay: still give it. A retry
-            # takes the key over later (idempotency.ABANDONED_AFTER_SECONDS) and meets the
-            # bill it made (a duplicate partnerReferenceNo), never a second one.
-            logger.warning("database lost before the answer to X-EXTERNAL-ID %s was stored",
-                           request.headers["X-EXTERNAL-ID"])
         return _json_response(status, content)
 
+    def _run(self, credential, raw: bytes, key: idempotency.Key) -> tuple[int, str]:
+        """Processes the call and keeps its answer in one transaction, or answers what its
+        X-EXTERNAL-ID was answered before (``snap.idempotency``)."""
+        try:
+            with transaction.atomic():
+                status, body = self._process(credential, raw)
+                content = _render(body)
+                if not idempotency.keep(key, status, content):
+                    raise _KeyTaken
+                self._last_step()
+            return status, content
+        except _Refused as refused:
+            # Nothing of the call is written (the transaction rolled back); the refusal is kept.
+            status, content = refused.status, _render(refused.body)
+            if idempotency.keep(key, status, content):
+                return status, content
+        except _KeyTaken:
+            pass
+        try:
+            return idempotency.kept(key)
+        except errors.SnapError as exc:
+            return exc.http_status, _render(exc.body(self.service_code))
+
     def _process(self, credential, raw: bytes) -> tuple[int, dict]:
+        """The operation's answer; a refusal leaves as ``_Refused``, rolling back what it wrote."""
         try:
             payload = _parse_json(raw)
             serializer = self.input(data=payload)
@@ -157,10 +181,10 @@ class SnapView(APIView):
                 raise serializer_error(exc) from exc
             result = self.perform(credential, serializer.validated_data)
         except errors.SnapError as exc:
-            return exc.http_status, exc.body(self.service_code)
+            raise _Refused(exc.http_status, exc.body(self.service_code)) from exc
         except DomainError as exc:
             snap = domain_error(exc)
-            return snap.http_status, snap.body(self.service_code)
+            raise _Refused(snap.http_status, snap.body(self.service_code)) from exc
         return 200, {
             "responseCode": f"200{self.service_code}00",
             "responseMessage": "Successful",
@@ -210,14 +234,6 @@ class SnapView(APIView):
         if not ratelimit.allow(f"credential:{credential.pk}", credential.rate_limit_per_minute):
             raise errors.too_many_requests()
         return credential
-
-
-def _release(record) -> None:
-    """Lets go of the X-EXTERNAL-ID claim of a failed call, if the database still answers."""
-    try:
-        idempotency.release(record)
-    except DatabaseError:
-        logger.warning("database lost: the X-EXTERNAL-ID claim is kept until it counts as abandoned")
 
 
 def _check_timestamp(timestamp: str) -> None:

@@ -4,6 +4,7 @@ With Redis configured (``REDIS_URL``) the count is an atomic INCR shared by ever
 process; without it, a conditional UPDATE on a database row does the same job.
 """
 
+import functools
 import time
 
 from django.conf import settings
@@ -20,16 +21,23 @@ WINDOW_SECONDS = 60
 def allow(key: str, limit: int) -> bool:
     """Counts one request for ``key``; False once ``limit`` were already allowed this minute."""
     if settings.REDIS_URL:
-        # The default cache is Redis then: one INCR (which creates the key) and an EXPIRE,
-        # sent together, count exactly however many processes ask at once.
+        # The default cache is Redis then: one INCR (which creates the key) counts exactly
+        # however many processes ask at once; the first of a window also sets its expiry.
         window_key = cache.make_key(f"rate:{key}:{int(time.time()) // WINDOW_SECONDS}")
-        client = cache._cache.get_client(window_key, write=True)
-        pipe = client.pipeline()
-        pipe.incr(window_key)
-        pipe.expire(window_key, WINDOW_SECONDS * 2)
-        count, _ = pipe.execute()
+        client = _redis(settings.REDIS_URL)
+        count = client.incr(window_key)
+        if count == 1:  # the window's first request gives its key a lifetime
+            client.expire(window_key, WINDOW_SECONDS * 2)
         return count <= limit
     return _allow_in_database(key, limit)
+
+
+@functools.cache
+def _redis(url: str):
+    """One client a process (its pool is thread-safe): building one a call costs more than the INCR."""
+    import redis
+
+    return redis.Redis.from_url(url)
 
 
 def _allow_in_database(key: str, limit: int) -> bool:

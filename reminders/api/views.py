@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 
 from billers.selectors import registration_for_code
 from core import signing
+from core.errors import DomainError
 from reminders import selectors, services
 from reminders.api import serializers as s
 from reminders.models import BillSource
@@ -81,12 +82,15 @@ class MessageCreateView(SnapView):
         row, problems = services.bill_validate(registration=registration, values=values, names=API_NAMES)
         if problems:
             raise errors.invalid_field(problems[0].column)
-        bill = services.bill_create(
-            registration=registration, row=row, source=BillSource.API,
+        (outcome,), reservation = services.bills_insert(
+            registration=registration, rows=[row], source=BillSource.API,
             actor_label=f"Open API ({credential.client_key})",
             needs_approval=credential.company.approval_for_api,
         )
-        return message_body(bill)
+        if isinstance(outcome, DomainError):
+            raise outcome
+        self.last_step = reservation.book
+        return message_body(outcome)
 
 
 def _bill(credential, data):

@@ -281,7 +281,7 @@ def test_an_unexpected_failure_is_a_general_error_without_a_trace(api, monkeypat
     def explode(**kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("reminders.services.bill_create", explode)
+    monkeypatch.setattr("reminders.services.bills_insert", explode)
     response = create(api)
     assert (response.status_code, response.body) == (500, {"responseCode": "5009000",
                                                            "responseMessage": "General Error"})
