@@ -181,6 +181,29 @@ def start_server(env: dict, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not answer /healthz within 60 s")
 
 
+def family(pid: int) -> list[int]:
+    return [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes ``pids`` used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (after the command's parenthesis)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy so far (every core; /proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of ``pid`` and its children, the largest one, in MB."""
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
@@ -296,15 +319,31 @@ def main() -> None:
         def show(label, result, unit="req/s", scale=1):
             statuses = ", ".join(f"{status}: {n:,}" for status, n in result["statuses"].items())
             print(f"{label:<18}{result['per_second'] * scale:10,.0f} {unit}  p50 {result['p50_ms']:6.1f} ms  "
-                  f"p90 {result['p90_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  ({statuses})", flush=True)
+                  f"p90 {result['p90_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  CPU a call: server "
+                  f"{result['server_cpu_ms']:.2f} ms, database and rest {result['database_cpu_ms']:.2f} ms  "
+                  f"({statuses})", flush=True)
 
-        results["healthz"] = floor = generator.run(iter(lambda: health, None), options.seconds)
+        def measured(requests):
+            """The generator's figures, with the CPU time a call cost the server, and the rest of the
+            machine but the generator (the database, Redis, the kernel's share of the network)."""
+            server_pids = family(server.pid)
+            server_before, machine_before = cpu_seconds(server_pids), machine_busy_seconds()
+            generator_before = time.process_time()
+            result = generator.run(requests, options.seconds)
+            done = max(result["requests"], 1)
+            spent = cpu_seconds(server_pids) - server_before
+            rest = machine_busy_seconds() - machine_before - spent - (time.process_time() - generator_before)
+            result["server_cpu_ms"] = spent * 1000 / done
+            result["database_cpu_ms"] = max(rest, 0) * 1000 / done
+            return result
+
+        results["healthz"] = floor = measured(iter(lambda: health, None))
         show("GET /healthz", floor)
-        results["create"] = create = generator.run(iter(single), options.seconds)
+        results["create"] = create = measured(iter(single))
         show("signed create", create)
         if create["requests"] >= len(single):
             print("  (every pre-signed create was sent: raise --max-rate)")
-        results["batch"] = bulk = generator.run(iter(batch), options.seconds)
+        results["batch"] = bulk = measured(iter(batch))
         bulk["bills_per_second"] = bulk["per_second"] * options.batch
         show(f"batch of {options.batch:,}", bulk, unit="bills/s", scale=options.batch)
         results["server_peak_rss_mb"] = peak_rss_mb(server.pid)

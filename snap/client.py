@@ -26,6 +26,7 @@ MESSAGES_PATH = "/snap/v1.0/bill-reminder/messages"
 INQUIRY_PATH = "/snap/v1.0/bill-reminder/messages/inquiry"
 CANCEL_PATH = "/snap/v1.0/bill-reminder/messages/cancel"
 QUOTA_PATH = "/snap/v1.0/bill-reminder/quota/inquiry"
+BATCH_PATH = "/snap/v1.0/bill-reminder/messages/batch"
 
 DEFAULT_CHANNEL_ID = "95221"
 DEFAULT_CREDENTIALS_PATH = "var/demo/credentials.json"
@@ -359,15 +360,19 @@ class SnapClient:
 
         total_amount may be a number (made IDR with two decimals); dates may be datetimes.
         """
-        body: dict[str, Any] = {}
-        for name, value in fields.items():
-            key = _camel_case(name)
-            if key == "totalAmount":
-                value = format_amount(value)
-            elif isinstance(value, datetime):
-                value = signing.format_timestamp(value)
-            body[key] = value
-        return self.call(MESSAGES_PATH, body, external_id=external_id, timestamp=timestamp)
+        return self.call(MESSAGES_PATH, message_body(**fields), external_id=external_id, timestamp=timestamp)
+
+    def create_messages(
+        self,
+        messages: list[Mapping[str, Any]],
+        *,
+        external_id: str | None = None,
+        timestamp: str | None = None,
+    ) -> SnapResponse:
+        """Create up to 1,000 bill reminders in one call; each message as `create_message` takes its
+        fields. The answer's ``results`` has each message's own outcome, in order."""
+        body = {"messages": [message_body(**message) for message in messages]}
+        return self.call(BATCH_PATH, body, external_id=external_id, timestamp=timestamp)
 
     def inquiry(
         self, partner_reference_no: str | None = None, reference_no: str | None = None
@@ -390,6 +395,20 @@ class SnapClient:
     def quota_inquiry(self, biller_code: str) -> SnapResponse:
         """Quota balance, reserved and available units of one biller code."""
         return self.call(QUOTA_PATH, {"billerCode": biller_code})
+
+
+def message_body(**fields: Any) -> dict[str, Any]:
+    """A message's JSON from fields in snake_case or camelCase; total_amount may be a number (made
+    IDR with two decimals), dates may be datetimes."""
+    body: dict[str, Any] = {}
+    for name, value in fields.items():
+        key = _camel_case(name)
+        if key == "totalAmount":
+            value = format_amount(value)
+        elif isinstance(value, datetime):
+            value = signing.format_timestamp(value)
+        body[key] = value
+    return body
 
 
 def _reference_body(partner_reference_no: str | None, reference_no: str | None) -> dict:

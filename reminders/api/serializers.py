@@ -21,6 +21,44 @@ class MessageCreateIn(serializers.Serializer):
     additionalInfo = serializers.DictField(required=False)  # noqa: N815
 
 
+BATCH_MAX = 1000
+
+
+class MessageBatchCreateIn(serializers.Serializer):
+    """The call's shape; each message is checked on its own (``MessageBatchCreateView``)."""
+
+    messages = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=BATCH_MAX)
+
+
+class MessageBatchCreateDoc(serializers.Serializer):
+    """The call as the OpenAPI schema documents it."""
+
+    messages = MessageCreateIn(many=True, help_text=f"1 to {BATCH_MAX:,} messages, each as a single create.")
+
+
+class MessageBatchResult(serializers.Serializer):
+    """One message's outcome: a single create's answer, or its refusal with the references it sent."""
+
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    referenceNo = serializers.CharField(required=False)  # noqa: N815
+    partnerReferenceNo = serializers.CharField(required=False, allow_null=True)  # noqa: N815
+    billerCode = serializers.CharField(required=False)  # noqa: N815
+    billKey = serializers.CharField(required=False)  # noqa: N815
+    payerPhoneNumber = serializers.CharField(required=False)  # noqa: N815
+    status = serializers.CharField(required=False)
+    startDate = serializers.CharField(required=False)  # noqa: N815
+    endDate = serializers.CharField(required=False)  # noqa: N815
+
+
+class MessageBatchOut(serializers.Serializer):
+    responseCode = serializers.CharField()  # noqa: N815
+    responseMessage = serializers.CharField()  # noqa: N815
+    accepted = serializers.IntegerField(help_text="Messages created.")
+    refused = serializers.IntegerField(help_text="Messages refused, each with its own responseCode.")
+    results = MessageBatchResult(many=True, help_text="One per message, in the order sent.")
+
+
 class MessageOut(serializers.Serializer):
     responseCode = serializers.CharField()  # noqa: N815
     responseMessage = serializers.CharField()  # noqa: N815

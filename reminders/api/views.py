@@ -1,6 +1,7 @@
 """Open API: bill reminder messages (docs/api.md, "Endpoints"). Thin: shape in, service, shape out."""
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
 
 from billers.selectors import registration_for_code
 from core import signing
@@ -9,7 +10,7 @@ from reminders import selectors, services
 from reminders.api import serializers as s
 from reminders.models import BillSource
 from snap import errors
-from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
+from snap.pipeline import SIGNED_HEADERS, SnapView, domain_error, serializer_error, snap_responses
 
 API_NAMES = services.field_names({
     "bill_key": "billKey",
@@ -56,6 +57,26 @@ def _moment(value: str, field: str):
         raise errors.invalid_field(field) from exc
 
 
+def _row(credential, data: dict, registration=None):
+    """One validated message as a bill row and its code's registration; a SNAP refusal naming the field."""
+    registration = registration or _registration(credential, data["billerCode"])
+    values = {
+        "bill_key": data["billKey"],
+        "payer_phone": data["payerPhoneNumber"],
+        "payer_name": data.get("payerName", ""),
+        "amount": data["totalAmount"]["value"],
+        "description": data.get("billDescription", ""),
+        "start_date": _moment(data["startDate"], "startDate"),
+        "end_date": _moment(data["endDate"], "endDate"),
+        "partner_reference_no": data["partnerReferenceNo"],
+        "biller_code": data["billerCode"],
+    }
+    row, problems = services.bill_validate(registration=registration, values=values, names=API_NAMES)
+    if problems:
+        raise errors.invalid_field(problems[0].column)
+    return registration, row
+
+
 class MessageCreateView(SnapView):
     service_code = errors.SERVICE_MESSAGE_CREATE
     input = s.MessageCreateIn
@@ -67,21 +88,7 @@ class MessageCreateView(SnapView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, credential, data):
-        registration = _registration(credential, data["billerCode"])
-        values = {
-            "bill_key": data["billKey"],
-            "payer_phone": data["payerPhoneNumber"],
-            "payer_name": data.get("payerName", ""),
-            "amount": data["totalAmount"]["value"],
-            "description": data.get("billDescription", ""),
-            "start_date": _moment(data["startDate"], "startDate"),
-            "end_date": _moment(data["endDate"], "endDate"),
-            "partner_reference_no": data["partnerReferenceNo"],
-            "biller_code": data["billerCode"],
-        }
-        row, problems = services.bill_validate(registration=registration, values=values, names=API_NAMES)
-        if problems:
-            raise errors.invalid_field(problems[0].column)
+        registration, row = _row(credential, data)
         (outcome,), reservation = services.bills_insert(
             registration=registration, rows=[row], source=BillSource.API,
             actor_label=f"Open API ({credential.client_key})",
@@ -91,6 +98,83 @@ class MessageCreateView(SnapView):
             raise outcome
         self.last_step = reservation.book
         return message_body(outcome)
+
+
+class MessageBatchCreateView(SnapView):
+    """Up to ``BATCH_MAX`` messages in one call: each answered in order as its own create would be;
+    the call's bills of each biller code reserved whole (docs/api.md, "Batch create")."""
+
+    service_code = errors.SERVICE_MESSAGE_BATCH_CREATE
+    input = s.MessageBatchCreateIn
+
+    @extend_schema(operation_id="bill_reminder_message_batch_create",
+                   summary=f"Create up to {s.BATCH_MAX:,} bill reminders in one call",
+                   parameters=SIGNED_HEADERS, request=s.MessageBatchCreateDoc,
+                   responses=snap_responses(s.MessageBatchOut))
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        messages = data["messages"]
+        results: list[dict | None] = [None] * len(messages)
+        registrations: dict[str, object] = {}
+        groups: dict[int, tuple[object, list[int], list]] = {}  # registration id -> (registration, positions, rows)
+        check = s.MessageCreateIn()  # one instance checks every message: building its fields costs more than a check
+        for position, message in enumerate(messages):
+            try:
+                if not isinstance(message, dict):
+                    raise errors.invalid_field("message (a JSON object is expected)")
+                try:
+                    item = check.run_validation(message)
+                except ValidationError as exc:
+                    raise serializer_error(exc) from exc
+                code = item["billerCode"]
+                if code not in registrations:
+                    try:
+                        registrations[code] = _registration(credential, code)
+                    except errors.SnapError as exc:
+                        registrations[code] = exc
+                if isinstance(registrations[code], errors.SnapError):
+                    raise registrations[code]
+                registration, row = _row(credential, item, registrations[code])
+            except errors.SnapError as exc:
+                results[position] = _refused(exc, message)
+                continue
+            group = groups.setdefault(registration.pk, (registration, [], []))
+            group[1].append(position)
+            group[2].append(row)
+        reservations = []
+        for registration, positions, rows in groups.values():
+            outcomes, reservation = services.bills_insert(
+                registration=registration, rows=rows, source=BillSource.API,
+                actor_label=f"Open API ({credential.client_key})",
+                needs_approval=credential.company.approval_for_api,
+            )
+            reservations.append(reservation)
+            for position, outcome in zip(positions, outcomes):
+                if isinstance(outcome, DomainError):
+                    results[position] = _refused(domain_error(outcome), messages[position])
+                else:
+                    results[position] = {"responseCode": f"200{errors.SERVICE_MESSAGE_CREATE}00",
+                                         "responseMessage": "Successful", **message_body(outcome)}
+
+        def book_all():
+            for reservation in reservations:
+                reservation.book()
+
+        self.last_step = book_all
+        accepted = sum(1 for result in results if result["responseCode"].startswith("200"))
+        return {"accepted": accepted, "refused": len(results) - accepted, "results": results}
+
+
+def _refused(exc: errors.SnapError, message) -> dict:
+    """A message's own refusal, as its single create would answer it, with the references it sent."""
+    body = exc.body(errors.SERVICE_MESSAGE_CREATE)
+    if isinstance(message, dict):
+        for name in ("partnerReferenceNo", "billKey"):
+            if isinstance(message.get(name), str):
+                body[name] = message[name][:64]
+    return body
 
 
 def _bill(credential, data):

