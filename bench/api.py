@@ -72,40 +72,59 @@ def free_port() -> int:
 
 
 class Generator:
-    """Sends pre-built requests over ``connections`` keep-alive connections for ``seconds``."""
+    """Sends pre-built requests over ``connections`` keep-alive connections, opened once and kept for
+    every phase, so that each phase meets the same spread of connections over the server's processes."""
 
     def __init__(self, port: int, connections: int):
-        self.port, self.connections = port, connections
+        self.port, self.count = port, connections
+        self.loop = asyncio.new_event_loop()
+        self.streams: list = []
 
-    async def _connection(self, requests, deadline, latencies, statuses):
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        try:
-            for raw in requests:
-                if time.monotonic() >= deadline:
-                    break
-                started = time.perf_counter()
-                writer.write(raw)
-                status_line = await reader.readline()
-                length, close = 0, False
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    name, _, value = line.decode("latin-1").partition(":")
-                    name = name.strip().lower()
-                    if name == "content-length":
-                        length = int(value)
-                    elif name == "connection" and value.strip().lower() == "close":
-                        close = True
-                if length:
-                    await reader.readexactly(length)
-                latencies.append(time.perf_counter() - started)
-                statuses[int(status_line.split()[1]) if status_line else 0] += 1
-                if close:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        finally:
+    def open(self) -> None:
+        async def connect():
+            for _ in range(self.count):
+                self.streams.append(list(await asyncio.open_connection("127.0.0.1", self.port)))
+                await asyncio.sleep(0.02)  # as traffic ramps up, not all at once
+        self.loop.run_until_complete(connect())
+
+    def close(self) -> None:
+        for _reader, writer in self.streams:
             writer.close()
+        self.loop.close()
+
+    async def _exchange(self, stream, raw: bytes) -> int:
+        reader, writer = stream
+        writer.write(raw)
+        status_line = await reader.readline()
+        if not status_line:  # the server closed an idle connection: open it again, send again
+            stream[:] = await asyncio.open_connection("127.0.0.1", self.port)
+            return await self._exchange(stream, raw)
+        length, close = 0, False
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        if length:
+            await reader.readexactly(length)
+        if close:
+            writer.close()
+            stream[:] = await asyncio.open_connection("127.0.0.1", self.port)
+        return int(status_line.split()[1])
+
+    async def _connection(self, stream, requests, deadline, latencies, statuses):
+        for raw in requests:
+            if time.monotonic() >= deadline:
+                break
+            started = time.perf_counter()
+            status = await self._exchange(stream, raw)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] += 1
 
     def run(self, requests, seconds: float) -> dict:
         """``requests`` (an iterator of raw request bytes, shared by the connections) for ``seconds``."""
@@ -115,11 +134,11 @@ class Generator:
         async def drive():
             deadline = time.monotonic() + seconds
             started = time.perf_counter()
-            await asyncio.gather(*(self._connection(requests, deadline, latencies, statuses)
-                                   for _ in range(self.connections)))
+            await asyncio.gather(*(self._connection(stream, requests, deadline, latencies, statuses)
+                                   for stream in self.streams))
             return time.perf_counter() - started
 
-        elapsed = asyncio.run(drive())
+        elapsed = self.loop.run_until_complete(drive())
         latencies.sort()
 
         def quantile(q):
@@ -202,6 +221,14 @@ def machine_busy_seconds() -> float:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     idle = fields[3] + fields[4]  # idle, iowait
     return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def connections_per_process(port: int) -> list[int]:
+    """How the generator's connections are spread over the server's processes (``ss``), most first."""
+    listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True).stdout
+    owners = Counter(line.split("pid=", 1)[1].split(",", 1)[0] for line in listing.splitlines() if "pid=" in line)
+    return sorted(owners.values(), reverse=True)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -312,6 +339,9 @@ def main() -> None:
                                                          for n in range(options.batch)]})
                  for b in range(batches)]
         health = raw_request("GET", "/healthz", {})
+        generator.open()
+        results["connections_per_process"] = spread = connections_per_process(port)
+        print(f"connections per server process: {', '.join(map(str, spread))}", flush=True)
 
         generator.run(iter(lambda: health, None), 2)  # warm-up: every thread connected, code loaded
         warmed = generator.run(warm, 2)
@@ -346,6 +376,7 @@ def main() -> None:
         results["batch"] = bulk = measured(iter(batch))
         bulk["bills_per_second"] = bulk["per_second"] * options.batch
         show(f"batch of {options.batch:,}", bulk, unit="bills/s", scale=options.batch)
+        generator.close()
         results["server_peak_rss_mb"] = peak_rss_mb(server.pid)
         results["load_end"] = os.getloadavg()[0]
 

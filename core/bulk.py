@@ -67,6 +67,16 @@ def insert_new_rows(model, fields: Sequence[str], rows: Sequence[Sequence], retu
     model_fields = [model._meta.get_field(name) for name in fields]
     columns = ", ".join(quote(field.column) for field in model_fields)
     returned = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    if connection.vendor == "postgresql" and len(rows) > FEW:
+        # One array a column: a statement of a few parameters, however many rows (psycopg reads
+        # a statement of 17,000 placeholders in Python, 90 ms for a batch of 1,000 bills).
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in model_fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT DO NOTHING RETURNING {returned}",
+                [list(column) for column in zip(*rows)])
+            return [tuple(row) for row in cursor.fetchall()]
     if connection.vendor != "postgresql":
         rows = [[field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row)]
                 for row in rows]

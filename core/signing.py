@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta
@@ -38,7 +39,18 @@ def minify_json(body: bytes | str | None) -> str:
     """
     if not body:
         return ""
-    text = body.decode(_BODY_ENCODING, _BODY_ERRORS) if isinstance(body, bytes) else body
+    if isinstance(body, bytes):
+        # A call's body is minified twice (its signature, its idempotency key): once is enough.
+        return _minify_bytes(body)
+    return _minify_text(body)
+
+
+@functools.lru_cache(maxsize=8)
+def _minify_bytes(body: bytes) -> str:
+    return _minify_text(body.decode(_BODY_ENCODING, _BODY_ERRORS))
+
+
+def _minify_text(text: str) -> str:
     kept: list[str] = []
     in_string = False
     escaped = False

@@ -22,7 +22,7 @@ from core import signing
 from core.audit import client_ip
 from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
 from core.observability import company_in_scope
-from snap import credentials, errors, idempotency, ratelimit
+from snap import credentials, errors, idempotency, ratelimit, shapes
 
 logger = logging.getLogger(__name__)
 
@@ -174,12 +174,11 @@ class SnapView(APIView):
         """The operation's answer; a refusal leaves as ``_Refused``, rolling back what it wrote."""
         try:
             payload = _parse_json(raw)
-            serializer = self.input(data=payload)
             try:
-                serializer.is_valid(raise_exception=True)
+                data = shapes.validated(self.input, payload)
             except serializers.ValidationError as exc:
                 raise serializer_error(exc) from exc
-            result = self.perform(credential, serializer.validated_data)
+            result = self.perform(credential, data)
         except errors.SnapError as exc:
             raise _Refused(exc.http_status, exc.body(self.service_code)) from exc
         except DomainError as exc:
