@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--partner-reference", help="partnerReferenceNo; default generated")
     send.add_argument("--external-id", help="X-EXTERNAL-ID; default generated")
 
+    batch = commands.add_parser("send-batch", help="create up to 1,000 bill reminders from a JSON file")
+    batch.add_argument("file", type=Path,
+                       help='a JSON list of messages (or {"messages": [...]}), each as the API takes it')
+    batch.add_argument("--external-id", help="X-EXTERNAL-ID; default generated")
+
     inquiry = commands.add_parser("inquiry", help="status of a bill reminder")
     _add_reference_arguments(inquiry)
 
@@ -102,6 +108,8 @@ def _run(client: SnapClient, args: argparse.Namespace) -> SnapResponse:
         return client.cancel(args.partner_reference, args.reference, reason=args.reason)
     if args.command == "quota":
         return client.quota_inquiry(args.biller_code)
+    if args.command == "send-batch":
+        return client.create_messages(_batch_file(args.file), external_id=args.external_id)
     now = client.clock()
     start = args.start or signing.format_timestamp(now)
     end = args.end or signing.format_timestamp(signing.parse_timestamp(start) + timedelta(days=7))
@@ -119,6 +127,21 @@ def _run(client: SnapClient, args: argparse.Namespace) -> SnapResponse:
     if args.description:
         fields["billDescription"] = args.description
     return client.create_message(external_id=args.external_id, **fields)
+
+
+def _batch_file(path: Path) -> list:
+    """The messages of a batch file; ValueError naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} is not JSON: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("messages")
+    if not isinstance(data, list) or not all(isinstance(message, dict) for message in data):
+        raise ValueError(f'{path} must hold a JSON list of message objects, or {{"messages": [...]}}')
+    return data
 
 
 def _print_response(response: SnapResponse) -> None:
@@ -149,6 +172,9 @@ def main(
         except SnapTokenError as exc:
             print(f"error: {exc}", file=sys.stderr)
             response = exc.response
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         except httpx.HTTPError as exc:
             print(f"error: cannot reach {client.base_url}: {exc}", file=sys.stderr)
             return 1

@@ -9,6 +9,7 @@ import pytest
 from core import signing
 from snap.cli import main
 from snap.client import (
+    BATCH_PATH,
     CANCEL_PATH,
     INQUIRY_PATH,
     MESSAGES_PATH,
@@ -128,6 +129,10 @@ class FakeSnapServer:
         if route == MESSAGES_PATH:
             answer = {"responseCode": "2009000", "responseMessage": "Successful",
                       "referenceNo": "BR0001", **payload, "status": "RECEIVED"}
+            return _answer(start_response, 200, answer)
+        if route == BATCH_PATH:
+            answer = {"responseCode": "2009400", "responseMessage": "Successful",
+                      "accepted": len(payload["messages"]), "refused": 0, "results": []}
             return _answer(start_response, 200, answer)
         if route == INQUIRY_PATH and payload.get("partnerReferenceNo") == "INV-1":
             answer = {"responseCode": "2009100", "responseMessage": "Successful",
@@ -588,3 +593,43 @@ def test_cli_refuses_an_amount_that_is_not_a_positive_number(credentials_file, c
         main(["--credentials", str(credentials_file), "send", "--biller-code", "1",
               "--bill-key", "1", "--phone", "1", f"--amount={amount}"])
     assert "Amount" in capsys.readouterr().err
+
+
+def test_create_messages_sends_each_message_as_create_message_would(client, server):
+    response = client.create_messages([
+        {"partner_reference_no": "INV-1", "biller_code": "89123", "total_amount": 150000},
+        {"partnerReferenceNo": "INV-2", "billerCode": "89123", "totalAmount": "98000"},
+    ], external_id="5550001")
+    assert response.response_code == "2009400"
+    call = server.calls[0]
+    assert call["endpoint"] == BATCH_PATH and call["headers"]["HTTP_X_EXTERNAL_ID"] == "5550001"
+    assert call["body"]["messages"] == [
+        {"partnerReferenceNo": "INV-1", "billerCode": "89123",
+         "totalAmount": {"value": "150000.00", "currency": "IDR"}},
+        {"partnerReferenceNo": "INV-2", "billerCode": "89123",
+         "totalAmount": {"value": "98000.00", "currency": "IDR"}},
+    ]
+
+
+def test_cli_send_batch_sends_the_files_messages(credentials_file, transport, clock, server, tmp_path, capsys):
+    batch = tmp_path / "bills.json"
+    batch.write_text(json.dumps({"messages": [{"partnerReferenceNo": "INV-9", "billKey": "9"}]}))
+    assert run_cli(credentials_file, transport, clock, "send-batch", str(batch)) == 0
+    assert json.loads(capsys.readouterr().out)["accepted"] == 1
+    assert server.calls[0]["body"] == {"messages": [{"partnerReferenceNo": "INV-9", "billKey": "9"}]}
+
+
+@pytest.mark.parametrize("content, says", [
+    ("[1, 2]", "must hold a JSON list of message objects"),
+    ("{not json", "is not JSON"),
+    (None, "cannot read"),
+])
+def test_cli_send_batch_names_a_bad_file_and_sends_nothing(credentials_file, transport, clock, server, tmp_path,
+                                                           capsys, content, says):
+    batch = tmp_path / "bills.json"
+    if content is not None:
+        batch.write_text(content)
+    assert run_cli(credentials_file, transport, clock, "send-batch", str(batch)) == 1
+    error = capsys.readouterr().err
+    assert says in error and "bills.json" in error
+    assert server.calls == []
