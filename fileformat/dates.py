@@ -22,6 +22,9 @@ from .errors import CellError
 
 UTC = dt.UTC
 MAX_WINDOW = dt.timedelta(days=90)
+# A bill is shown between these years (in Jakarta); outside them a date is a typing error,
+# and near the ends of the calendar the 90-day window cannot even be computed.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 # Excel's 1900 date system counts days from 1899-12-30 (its 1900-02-29 bug included).
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -71,6 +74,25 @@ def _parse(value: object, end: bool) -> dt.datetime:
 # typed=True keeps 1, 1.0 and True apart.
 @lru_cache(maxsize=4096, typed=True)
 def _parse_cached(value: object, end: bool) -> dt.datetime:
+    try:
+        moment = _parse_value(value, end)
+    except OverflowError:  # year 1 west of UTC, year 9999 east of it: no date a bill can have
+        raise _out_of_range(value) from None
+    if not FIRST_YEAR <= moment.astimezone(WIB).year <= LAST_YEAR:
+        raise _out_of_range(value)
+    return moment
+
+
+def _out_of_range(value: object) -> CellError:
+    shown = value.isoformat() if isinstance(value, dt.date) else str(value).strip()
+    return CellError(
+        "date_out_of_range",
+        _("%(text)s is outside the years %(first)s to %(last)s that a bill can be shown in."),
+        text=shown, first=FIRST_YEAR, last=LAST_YEAR,
+    )
+
+
+def _parse_value(value: object, end: bool) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=WIB)
         return moment.astimezone(UTC)

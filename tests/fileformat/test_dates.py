@@ -111,3 +111,26 @@ def test_every_date_reads_the_same_in_all_its_writings(day):
         float(serial),
     ]
     assert {parse_start(writing) for writing in writings} == {expected}
+
+
+@pytest.mark.parametrize("written", [
+    "9999-12-31T23:59:59+07:00", "0001-01-01T00:00:00+07:00", "31/12/9999", "01/01/1999", "2100-01-01",
+    dt.datetime(9999, 12, 31, 23, 59, tzinfo=WIB), dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=7))),
+    dt.date(9999, 12, 31),
+])
+def test_a_date_outside_the_years_a_bill_can_be_shown_in_is_refused_not_a_crash(written):
+    for parse in (parse_start, parse_end):
+        with pytest.raises(CellError) as refused:
+            parse(written)
+        assert refused.value.code == "date_out_of_range"
+        assert "2000 to 2099" in str(refused.value.message)
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_any_moment_is_a_date_or_a_refusal(moment):
+    for parse in (parse_start, parse_end):
+        try:
+            parsed = parse(moment)
+        except CellError:
+            continue
+        assert latest_end(parsed) > parsed

@@ -400,3 +400,12 @@ def test_every_error_answer_is_json_with_code_and_message(api):
     response = api.call(CANCEL_PATH, {"reason": "no reference"})
     assert set(response.body) == {"responseCode", "responseMessage"}
     assert len(response.body["responseMessage"]) <= 150
+
+
+@pytest.mark.parametrize("field, value", [("endDate", "9999-12-31T23:59:59+07:00"),
+                                          ("startDate", "0001-01-01T00:00:00+07:00")])
+def test_a_date_at_the_end_of_the_calendar_is_refused_not_a_crash(api, field, value):
+    response = create(api, **{field: value})
+    assert (response.status_code, response.body) == (400, {"responseCode": "4009001",
+                                                           "responseMessage": f"Invalid Field Format {field}"})
+    assert not Bill.objects.exists()

@@ -685,3 +685,12 @@ def test_the_error_file_reads_errors_a_page_at_a_time_in_file_order(receive, mon
     # Both problems of each row, none lost where a page of errors ends.
     assert all(r[-1].startswith("payer_phone: ") and "; amount: " in r[-1] for r in rows[1:])
 
+
+
+def test_a_date_in_year_9999_is_a_row_error_not_a_failed_upload(receive):
+    upload = receive("bills.csv", csv_file(row("K1"), row("K2", end="31/12/9999"), row("K3", start="01/01/0001")))
+    assert upload.status == Upload.Status.VALIDATED
+    assert (upload.valid_rows, upload.invalid_rows) == (1, 2)
+    reasons = {(e.row_number, e.column): e.text for e in uploads.upload_errors(upload)}
+    assert "outside the years 2000 to 2099" in reasons[(3, "end_date")]
+    assert "outside the years 2000 to 2099" in reasons[(4, "start_date")]
