@@ -10,6 +10,8 @@ import json
 import logging
 import re
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -29,16 +31,55 @@ logger = logging.getLogger(__name__)
 EXTERNAL_ID = re.compile(r"^[0-9]{1,36}$")
 
 
+MAX_DEPTH = 16  # a message nests three levels; deeper is not a body of this API
+
+
 def _parse_json(body: bytes) -> dict:
+    """The JSON object of a body, read exactly as it was signed: UTF-8 text (never another
+    encoding a JSON reader might guess, which would let two bodies share one signature),
+    standard JSON (no NaN or Infinity), nested at most ``MAX_DEPTH`` levels."""
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise errors.invalid_field("body (not UTF-8)") from exc
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise errors.invalid_field(f"body (nested more than {MAX_DEPTH} levels)") from exc
+    except ValueError as exc:
         raise errors.invalid_field("body (not valid JSON)") from exc
     if not isinstance(data, dict):
         raise errors.invalid_field("body (a JSON object is expected)")
+    if _deeper_than(data, MAX_DEPTH):
+        raise errors.invalid_field(f"body (nested more than {MAX_DEPTH} levels)")
     return data
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not standard JSON")
+
+
+def _deeper_than(data, limit: int) -> bool:
+    """Whether ``data`` nests objects or lists more than ``limit`` levels (without recursion)."""
+    level = [data]
+    for _depth in range(limit):
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, dict | list)]
+        if not level:
+            return False
+    return True
+
+
+def _content_type_is_json(request) -> bool:
+    """``application/json``, with no charset or UTF-8 (the body is read as UTF-8 whatever it says)."""
+    kind, _, parameters = request.headers.get("Content-Type", "").partition(";")
+    if kind.strip().lower() != "application/json":
+        return False
+    charset = parameters.strip().lower().replace(" ", "")
+    return charset in ("", "charset=utf-8", "charset=\"utf-8\"")
 
 
 def serializer_error(exc: serializers.ValidationError, prefix: str = "") -> errors.SnapError:
@@ -123,7 +164,11 @@ class SnapView(APIView):
             raise _Refused(snap.http_status, snap.body(self.service_code)) from exc
 
     def post(self, request, *args, **kwargs):
-        raw = request._request.body
+        try:
+            raw = request._request.body
+        except RequestDataTooBig:
+            limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g} MB"
+            return self._answer(400, errors.invalid_field(f"body (more than {limit})").body(self.service_code))
         try:
             credential = self._authenticate(request, raw)
         except errors.SnapError as exc:
@@ -224,6 +269,8 @@ class SnapView(APIView):
             raise errors.missing_field("X-EXTERNAL-ID")
         if not EXTERNAL_ID.match(external_id):
             raise errors.invalid_field("X-EXTERNAL-ID")
+        if raw.strip() and not _content_type_is_json(request):
+            raise errors.invalid_field("Content-Type (application/json in UTF-8 is expected)")
         channel_id = headers.get("CHANNEL-ID")
         if not channel_id:
             raise errors.missing_field("CHANNEL-ID")
@@ -303,7 +350,7 @@ class AccessTokenView(APIView):
     @extend_schema(
         operation_id="access_token_b2b", summary="B2B access token (900 s)", request=TokenInput,
         responses={200: TokenOutput, **{(status, "application/json"): SnapRefusal
-                                         for status in (400, 401, 500, 503)}},
+                                         for status in (400, 401, 429, 500, 503)}},
         parameters=[
             OpenApiParameter("X-CLIENT-KEY", location=OpenApiParameter.HEADER, required=True),
             OpenApiParameter("X-TIMESTAMP", location=OpenApiParameter.HEADER, required=True,
@@ -315,6 +362,9 @@ class AccessTokenView(APIView):
     def post(self, request, *args, **kwargs):
         try:
             return self._issue(request)
+        except RequestDataTooBig:
+            limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g} MB"
+            return Response(errors.invalid_field(f"body (more than {limit})").body(self.service_code), status=400)
         except errors.SnapError as exc:
             return Response(exc.body(self.service_code), status=exc.http_status)
         except DatabaseError:
@@ -329,9 +379,14 @@ class AccessTokenView(APIView):
         for header in ("X-CLIENT-KEY", "X-TIMESTAMP", "X-SIGNATURE"):
             if not headers.get(header):
                 raise errors.missing_field(header)
+        # Counted before the RSA check, which is what a flood would make the server do.
+        if not ratelimit.allow(f"token-address:{client_ip(request)}", credentials.TOKENS_PER_ADDRESS_PER_MINUTE):
+            raise errors.too_many_requests()
         credential = credentials.active_credential(headers["X-CLIENT-KEY"])
         if credential is None:
             raise errors.unauthorized("Unknown or revoked client")
+        if not ratelimit.allow(f"token:{credential.pk}", credentials.TOKENS_PER_CREDENTIAL_PER_MINUTE):
+            raise errors.too_many_requests()
         timestamp = headers["X-TIMESTAMP"]
         message = signing.token_string_to_sign(credential.client_key, timestamp)
         if not signing.rsa_verify(credential.public_key_pem, message, headers["X-SIGNATURE"]):

@@ -28,6 +28,16 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 _NOT_FAST = object()
 
 
+class Text(fields.CharField):
+    """A string field that takes only a string: where the contract says string, a number (or
+    ``true``) is refused as malformed instead of being turned into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
     """``data`` as ``serializer_class`` validates it; ``serializers.ValidationError`` if it refuses."""
     fast = _fast_check(serializer_class)
@@ -99,7 +109,7 @@ def _dict_check(field: fields.DictField) -> Callable[[Any], Any] | None:
 
 
 def _field_check(field: fields.Field) -> Callable[[Any], Any] | None:
-    if type(field) in (fields.CharField, fields.RegexField):
+    if type(field) in (fields.CharField, fields.RegexField, Text):
         return _char_check(field)
     if field.validators:
         return None

@@ -2,9 +2,11 @@
 
 from rest_framework import serializers
 
+from snap.shapes import Text
+
 
 class QuotaInquiryIn(serializers.Serializer):
-    billerCode = serializers.CharField(max_length=10)  # noqa: N815
+    billerCode = Text(max_length=10)  # noqa: N815
 
 
 class QuotaOut(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from snap.shapes import Text
+
 
 class Amount(serializers.Serializer):
     value = serializers.RegexField(r"^[0-9]{1,13}\.[0-9]{2}$", help_text="A string with two decimals.")
@@ -9,15 +11,15 @@ class Amount(serializers.Serializer):
 
 
 class MessageCreateIn(serializers.Serializer):
-    partnerReferenceNo = serializers.CharField(max_length=64)  # noqa: N815 - SNAP names
-    billerCode = serializers.CharField(max_length=10)  # noqa: N815
-    billKey = serializers.CharField(max_length=20)  # noqa: N815
-    payerPhoneNumber = serializers.CharField(max_length=32)  # noqa: N815
-    payerName = serializers.CharField(max_length=100, required=False, allow_blank=True)  # noqa: N815
+    partnerReferenceNo = Text(max_length=64)  # noqa: N815 - SNAP names
+    billerCode = Text(max_length=10)  # noqa: N815
+    billKey = Text(max_length=20)  # noqa: N815
+    payerPhoneNumber = Text(max_length=32)  # noqa: N815
+    payerName = Text(max_length=100, required=False, allow_blank=True)  # noqa: N815
     totalAmount = Amount()  # noqa: N815
-    billDescription = serializers.CharField(max_length=140, required=False, allow_blank=True)  # noqa: N815
-    startDate = serializers.CharField(max_length=40)  # noqa: N815
-    endDate = serializers.CharField(max_length=40)  # noqa: N815
+    billDescription = Text(max_length=140, required=False, allow_blank=True)  # noqa: N815
+    startDate = Text(max_length=40)  # noqa: N815
+    endDate = Text(max_length=40)  # noqa: N815
     additionalInfo = serializers.DictField(required=False)  # noqa: N815
 
 
@@ -81,8 +83,8 @@ class MessageStatusOut(MessageOut):
 
 
 class MessageLookupIn(serializers.Serializer):
-    partnerReferenceNo = serializers.CharField(max_length=64, required=False)  # noqa: N815
-    referenceNo = serializers.CharField(max_length=24, required=False)  # noqa: N815
+    partnerReferenceNo = Text(max_length=64, required=False)  # noqa: N815
+    referenceNo = Text(max_length=24, required=False)  # noqa: N815
 
     def validate(self, attrs):
         if not attrs.get("partnerReferenceNo") and not attrs.get("referenceNo"):
@@ -91,4 +93,4 @@ class MessageLookupIn(serializers.Serializer):
 
 
 class MessageCancelIn(MessageLookupIn):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reason = Text(max_length=200, required=False, allow_blank=True)
