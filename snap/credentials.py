@@ -16,6 +16,11 @@ from core.errors import InvalidInput
 from snap.models import AccessToken, ApiCredential
 
 TOKEN_SECONDS = 900
+# A client asks for a token every 15 minutes; these leave room for many processes and a
+# restart, and stop a flood (docs/api.md, "Rate limits").
+TOKENS_PER_CREDENTIAL_PER_MINUTE = 30
+TOKENS_PER_ADDRESS_PER_MINUTE = 120
+LIVE_TOKENS_PER_CREDENTIAL = 20  # the oldest beyond this stops working when a new one is issued
 
 
 def _new_client_key() -> str:
@@ -141,6 +146,10 @@ def token_issue(*, credential: ApiCredential) -> tuple[str, int]:
     """A new access token for ``credential`` and its lifetime in seconds."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()
+    live = AccessToken.objects.filter(credential=credential, expires_at__gt=now)
+    surplus = list(live.order_by("-created_at", "-pk").values_list("pk", flat=True)[LIVE_TOKENS_PER_CREDENTIAL - 1:])
+    if surplus:
+        AccessToken.objects.filter(pk__in=surplus).delete()
     AccessToken.objects.create(credential=credential, token_hash=_hash(token),
                                expires_at=now + timedelta(seconds=TOKEN_SECONDS))
     AccessToken.objects.filter(expires_at__lt=now - timedelta(hours=1)).delete()

@@ -118,4 +118,5 @@ def test_exactly_n_of_200_concurrent_calls_pass_a_limit_of_n_on_the_database(com
     codes = burst(limited_client(company, url))
     assert codes.count("2009300") == LIMIT, sorted(set(codes))
     assert codes.count("4299300") == CALLS - LIMIT
-    assert sum(RateWindow.objects.values_list("count", flat=True)) == LIMIT
+    # The service calls alone (the token request has windows of its own).
+    assert sum(RateWindow.objects.filter(key__startswith="credential:").values_list("count", flat=True)) == LIMIT
