@@ -316,6 +316,7 @@ def main() -> None:
     cache.clear()
     url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{database}"
     env = {**os.environ, "DATABASE_URL": url, "KOPRA_ENV": "production", "SANDBOX_ENABLED": "true",
+           "LIVIN_SECRET": secrets.token_urlsafe(32),
            "ALLOWED_HOSTS": "127.0.0.1", "KOPRA_VAR_DIR": tempfile.mkdtemp(prefix="kopra-bench-"),
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
     port = free_port()

@@ -284,7 +284,15 @@ for _setting, _path in (("LIVIN_GATEWAY", LIVIN_GATEWAY), ("PAYMENTS_GATEWAY", P
         )
 LIVIN_BASE_URL = env.str("LIVIN_BASE_URL", default="http://127.0.0.1:8000")
 LIVIN_PARTNER_ID = env.str("LIVIN_PARTNER_ID", default="kopra-portal")
-LIVIN_SECRET = env.str("LIVIN_SECRET", default="sandbox-livin-secret-change-me")
+# Development only, like SECRET_KEY's default: it is public, so production refuses it.
+INSECURE_DEFAULT_LIVIN_SECRET = "sandbox-livin-secret-change-me"
+LIVIN_SECRET = env.str("LIVIN_SECRET", default=INSECURE_DEFAULT_LIVIN_SECRET)
+if PRODUCTION and (LIVIN_SECRET == INSECURE_DEFAULT_LIVIN_SECRET or len(LIVIN_SECRET) < 32):
+    raise ImproperlyConfigured(
+        "KOPRA_ENV=production needs LIVIN_SECRET set to the secret agreed with the bank, 32+ characters: it signs "
+        "every call between the portal and the bank's Livin' API (for a sandbox trial, any random value). The "
+        "default is public."
+    )
 LIVIN_TIMEOUT_SECONDS = env.float("LIVIN_TIMEOUT_SECONDS", default=5.0)
 # What the bank calls in the product: a payer's payment of a bill, a paid top-up VA.
 LIVIN_PAYMENT_CALLBACK = env.str("LIVIN_PAYMENT_CALLBACK", default="reminders.services.bill_payment_received")

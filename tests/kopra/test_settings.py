@@ -9,10 +9,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_SECRET = "k" * 20 + "9f2c41d0e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0"
+REAL_LIVIN_SECRET = "agreed-with-the-bank-3f9a1c7e5b2d8f4a"
 
 
 def run_manage(*args, **env_overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOPRA_ENV", "DEBUG", "SECRET_KEY"))}
+    env["LIVIN_SECRET"] = REAL_LIVIN_SECRET
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -35,6 +37,14 @@ def test_production_refuses_a_short_secret_key():
     result = run_manage("check", KOPRA_ENV="production", SECRET_KEY="short-secret")
     assert result.returncode != 0
     assert "50+ characters" in result.stderr
+
+
+@pytest.mark.parametrize("livin_secret", ["", "sandbox-livin-secret-change-me", "short-but-not-default"])
+def test_production_refuses_the_public_default_or_a_short_livin_secret(livin_secret):
+    result = run_manage("check", KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, SANDBOX_ENABLED="true",
+                        LIVIN_SECRET=livin_secret)
+    assert result.returncode != 0
+    assert "KOPRA_ENV=production needs LIVIN_SECRET set" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings_and_a_real_secret():
