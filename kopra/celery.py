@@ -52,3 +52,8 @@ app.conf.beat_schedule = {
     # Stored files and problem lists of finished uploads go after UPLOAD_RETENTION_DAYS.
     "reminders.expire_upload_files": {"task": "reminders.expire_upload_files", "schedule": 3600.0},
 }
+# A tick is worth running only until the next one is sent: each expires then, so after an
+# outage the ticks that queued up meanwhile are dropped by the worker instead of running
+# ahead of real work (every sweep reads the database afresh; nothing is lost).
+for _entry in app.conf.beat_schedule.values():
+    _entry.setdefault("options", {})["expires"] = _entry["schedule"]

@@ -23,3 +23,27 @@ def test_a_task_goes_through_the_broker_to_a_worker_and_back(celery_worker_proce
         time.sleep(0.2)
     assert Heartbeat.objects.filter(name=name).exists(), "the worker never ran the task"
     assert settings.CELERY_TASK_ALWAYS_EAGER is False
+
+
+def test_every_periodic_tick_expires_when_the_next_one_is_sent():
+    for name, entry in celery_app.conf.beat_schedule.items():
+        assert entry["options"]["expires"] == entry["schedule"], name
+
+
+@pytest.mark.real_broker
+def test_ticks_that_queued_up_while_no_worker_ran_are_dropped_not_run(celery_worker_process, unique):
+    """After an outage the worker finds the ticks sent meanwhile expired and runs only what is due."""
+    stale = f"stale-{unique}"
+    for _ in range(20):  # as beat sends them, with the schedule's options, here a one-second tick
+        celery_app.send_task("core.heartbeat", kwargs={"name": stale}, expires=1)
+    time.sleep(1.5)
+    worker = celery_worker_process()
+    fresh = f"fresh-{unique}"
+    celery_app.send_task("core.heartbeat", kwargs={"name": fresh})
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not Heartbeat.objects.filter(name=fresh).exists():
+        assert worker.poll() is None, worker.stdout.read()
+        time.sleep(0.2)
+    assert Heartbeat.objects.filter(name=fresh).exists(), "the worker never ran the task sent after the outage"
+    assert not Heartbeat.objects.filter(name=stale).exists(), "an expired tick ran"
