@@ -250,6 +250,16 @@ SILENCED_SYSTEM_CHECKS = [
 # First key encrypts, every key decrypts: prepend a new key to rotate.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# --- Outbound requests to addresses users give (callback URLs: core.outbound) ------------
+# Only public internet addresses; a receiver on this machine or a private network is for
+# tests and a developer's demo, and production refuses it.
+OUTBOUND_ALLOW_LOCAL = env.bool("OUTBOUND_ALLOW_LOCAL", default=False)
+if PRODUCTION and OUTBOUND_ALLOW_LOCAL:
+    raise ImproperlyConfigured(
+        "KOPRA_ENV=production refuses OUTBOUND_ALLOW_LOCAL=true: callback URLs could then reach the bank's "
+        "own network."
+    )
+
 # --- Operations -----------------------------------------------------------------------
 # Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from billers.models import Company
-from core import crypto, signing
+from core import crypto, outbound, signing
+from core.errors import InvalidInput
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
 
 BILL_EVENTS = {
@@ -37,9 +38,14 @@ def new_external_id() -> str:
 
 def callback_setting_save(*, company: Company, url: str, actor=None,
                           request=None) -> tuple[CallbackSetting, str | None]:
-    """Sets the company's callback URL; a new secret (returned, shown once) on first setup."""
+    """Sets the company's callback URL; a new secret (returned, shown once) on first setup.
+
+    ``InvalidInput`` naming the URL if it may not be called (``core.outbound``)."""
     from core.audit import audit_record
 
+    refusal = outbound.url_refusal(url)
+    if refusal:
+        raise InvalidInput(refusal, field="url")
     setting = CallbackSetting.objects.filter(company=company).first()
     secret = None
     if setting is None:
@@ -142,13 +148,17 @@ def deliver(*, callback_id: int, transport: httpx.BaseTransport | None = None) -
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) as http:
+        http = (httpx.Client(timeout=TIMEOUT_SECONDS, transport=transport) if transport is not None
+                else outbound.client(timeout=TIMEOUT_SECONDS))
+        with http:
             response = http.post(setting.url, content=body.encode(), headers=headers)
         status_code = response.status_code
         if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:300]
+            error = f"HTTP {status_code}"  # a redirect too: it is not followed
+    except (httpx.HTTPError, outbound.OutboundRefused) as exc:
+        # A category, never the target's own words: the page that shows it must not make the
+        # portal a window onto whatever answered.
+        error = outbound.failure(exc)
     now = timezone.now()
     with transaction.atomic(durable=True):
         CallbackAttempt.objects.create(callback=callback, status_code=status_code, error=error,

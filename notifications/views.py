@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billers.models import Role
+from core.errors import InvalidInput
 from core.tenancy import company_object_or_404, company_queryset, company_view
 from notifications import callbacks
 from notifications.models import CallbackEvent, CallbackSetting
@@ -26,12 +27,16 @@ def callback_settings(request):
     setting = company_queryset(request, CallbackSetting).first()
     form = CallbackSettingForm(request.POST or None, initial={"url": setting.url if setting else ""})
     if request.method == "POST" and form.is_valid():
-        setting, secret = callbacks.callback_setting_save(company=request.company, url=form.cleaned_data["url"],
-                                                          actor=request.user, request=request)
-        if secret:
-            return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
-        messages.success(request, _("Callback URL saved."))
-        return redirect("callback_settings")
+        try:
+            setting, secret = callbacks.callback_setting_save(company=request.company, url=form.cleaned_data["url"],
+                                                              actor=request.user, request=request)
+        except InvalidInput as exc:
+            form.add_error("url", exc.message)
+        else:
+            if secret:
+                return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
+            messages.success(request, _("Callback URL saved."))
+            return redirect("callback_settings")
     recent = company_queryset(request, CallbackEvent).order_by("-created_at")[:20]
     return render(request, "notifications/callback_settings.html",
                   {"form": form, "setting": setting, "recent": recent})

@@ -16,6 +16,8 @@ class Receiver:
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if 300 <= status < 400:  # a redirect elsewhere on the receiver, which must not be followed
+                    self.send_header("Location", f"{receiver.url}/redirected")
                 self.end_headers()
                 self.wfile.write(b"{}")
 

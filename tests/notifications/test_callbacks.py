@@ -22,7 +22,8 @@ def deliver_all():
 
 
 @pytest.fixture
-def receiver(company):
+def receiver(company, settings):
+    settings.OUTBOUND_ALLOW_LOCAL = True  # a receiver on this machine, as a developer's demo has
     with Receiver() as server:
         _setting, server.secret = callbacks.callback_setting_save(company=company, url=server.url + "/hooks/kopra?x=1")
         yield server
@@ -110,3 +111,40 @@ def test_resending_delivers_the_same_event_again(make_bill, receiver):
     deliver_all()
     assert len(receiver.requests) == 2
     assert receiver.requests[0]["body"] == receiver.requests[1]["body"]
+
+
+def test_a_url_whose_address_became_private_is_not_called_and_the_attempt_says_so(make_bill, company, settings):
+    """Saved while it was allowed (or while its DNS answer was public), refused when it is sent."""
+    settings.OUTBOUND_ALLOW_LOCAL = True
+    with Receiver() as server:
+        callbacks.callback_setting_save(company=company, url=server.url + "/hooks")
+        settings.OUTBOUND_ALLOW_LOCAL = False
+        make_bill()
+        run_scheduler()
+        deliver_all()
+        assert server.requests == []
+    callback = CallbackEvent.objects.get(event="bill.displayed")
+    assert callback.status == CallbackEvent.Status.PENDING
+    assert list(callback.attempt_log.values_list("error", flat=True)) == ["address not allowed"]
+
+
+def test_a_redirect_is_an_error_and_is_not_followed(make_bill, receiver):
+    receiver.statuses = [302]
+    make_bill()
+    run_scheduler()
+    deliver_all()
+    assert [r["path"] for r in receiver.requests] == ["/hooks/kopra?x=1"]
+    assert list(CallbackEvent.objects.get(event="bill.displayed").attempt_log.values_list("error", flat=True)) == [
+        "HTTP 302"]
+
+
+def test_the_console_refuses_a_callback_url_on_the_banks_network(admin_client, settings):
+    from django.urls import reverse
+
+    from notifications.models import CallbackSetting
+
+    settings.OUTBOUND_ALLOW_LOCAL = False
+    response = admin_client.post(reverse("callback_settings"), {"url": "http://169.254.169.254/latest/meta-data/"})
+    assert response.status_code == 200
+    assert "private or local network" in response.content.decode()
+    assert not CallbackSetting.objects.exists()
