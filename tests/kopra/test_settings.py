@@ -127,3 +127,10 @@ def test_text_logs_are_the_default():
 def test_display_time_zone_is_jakarta_and_storage_is_utc(setting, settings):
     assert settings.TIME_ZONE == "Asia/Jakarta"
     assert settings.USE_TZ is True
+
+
+def test_production_refuses_callbacks_to_local_addresses():
+    result = run_manage("check", KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, SANDBOX_ENABLED="true",
+                        OUTBOUND_ALLOW_LOCAL="true")
+    assert result.returncode != 0
+    assert "refuses OUTBOUND_ALLOW_LOCAL=true" in result.stderr
