@@ -84,6 +84,23 @@ class BillerCodeAdmin(admin.ModelAdmin):
             return ["code", "company"]
         return []
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or not {"status", "payment_mechanism"} & set(form.changed_data):
+            return
+        # The registry is the truth: a code it no longer lets take bill reminders stops taking them.
+        from billers.registrations import registry_change_applied
+
+        registration = Registration.objects.filter(biller_code=obj, status=Registration.Status.ACTIVE).first()
+        if registration is None:
+            return
+        cancelled = registry_change_applied(biller_code=obj, actor=request.user, request=request)
+        if Registration.objects.filter(pk=registration.pk, status=Registration.Status.STOPPED).exists():
+            self.message_user(request, _(
+                "Bill Reminder of %(code)s is stopped: the registry no longer lets it take bills; "
+                "%(count)d active bills were cancelled and their quota released."
+            ) % {"code": obj.code, "count": cancelled}, level="warning")
+
 
 @admin.register(Registration)
 class RegistrationAdmin(ReadOnlyAdmin):

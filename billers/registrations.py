@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from billers.approvals import ensure_can_approve
 from billers.models import BillerCode, Company, Registration, ServiceChangeRequest, User
-from billers.selectors import registration_refusal
+from billers.selectors import registration_refusal, registry_refusal
 from core.audit import audit_record
 from core.errors import Conflict, NotAllowed
 
@@ -67,6 +67,8 @@ def service_change_request(*, registration: Registration, action: str, actor: Us
         raise Conflict(_("Biller code %(code)s is already stopped.") % {"code": registration.code})
     if action == ServiceChangeRequest.Action.RESUME and registration.status != Registration.Status.STOPPED:
         raise Conflict(_("Biller code %(code)s is not stopped.") % {"code": registration.code})
+    if action == ServiceChangeRequest.Action.RESUME and registry_refusal(registration.biller_code):
+        raise NotAllowed(registry_refusal(registration.biller_code))
     if registration.change_requests.filter(status=ServiceChangeRequest.Status.PENDING).exists():
         raise Conflict(_("A request for biller code %(code)s is already waiting for approval.")
                        % {"code": registration.code})
@@ -149,3 +151,25 @@ def _apply(change: ServiceChangeRequest, *, actor: User, request=None) -> None:
 
         bills_cancel_for_stop(registration=registration, actor=actor)
 
+
+
+@transaction.atomic
+def registry_change_applied(*, biller_code: BillerCode, actor: User | None, request=None) -> int:
+    """After bank staff change ``biller_code`` in the MBC registry: if the registry no longer lets
+    it take bill reminders (inactive, open payment), its Bill Reminder service stops as a stop
+    would stop it: its active bills are cancelled (shown ones withdrawn from Livin'), their
+    reserved quota released. Returns how many bills were cancelled."""
+    refusal = registry_refusal(biller_code)
+    registration = (Registration.objects.select_for_update(of=("self",)).select_related("biller_code", "company")
+                    .filter(biller_code=biller_code, status=Registration.Status.ACTIVE).first())
+    if refusal is None or registration is None:
+        return 0
+    registration.status, registration.stopped_at = Registration.Status.STOPPED, timezone.now()
+    registration.save(update_fields=["status", "stopped_at"])
+    audit_record(action="registration.stopped_by_registry", actor=actor, company=registration.company,
+                 request=request, obj=registration,
+                 sentence=f"Service of {registration.code} stopped because the registry changed "
+                          f"({actor or 'the bank'}): {refusal}")
+    from reminders.services import bills_cancel_for_stop
+
+    return bills_cancel_for_stop(registration=registration, actor=actor)

@@ -48,6 +48,18 @@ def registration_for_code(company: Company, code: str):
     return registration
 
 
+def registry_refusal(biller_code: BillerCode) -> str | None:
+    """Why the bank's registry no longer lets ``biller_code`` take bill reminders, or None: it is
+    inactive there, or uses open payment (Bill Reminder needs the exact amount due)."""
+    code = biller_code.code
+    if biller_code.status != BillerCode.Status.ACTIVE:
+        return _("Biller code %(code)s is inactive in the MBC registry.") % {"code": code}
+    if biller_code.payment_mechanism != BillerCode.PaymentMechanism.CLOSED:
+        return _("Biller code %(code)s uses open payment; Bill Reminder needs closed payment, "
+                 "where the exact amount is due.") % {"code": code}
+    return None
+
+
 def registration_refusal(*, company: Company, biller_code: BillerCode, registered: bool | None = None,
                          tariff: bool | None = None) -> str | None:
     """Why ``company`` cannot register ``biller_code`` for Bill Reminder, or None if it can.
@@ -65,11 +77,9 @@ def registration_refusal(*, company: Company, biller_code: BillerCode, registere
         registered = Registration.objects.filter(biller_code=biller_code).exists()
     if registered:
         return _("Biller code %(code)s is already registered.") % {"code": code}
-    if biller_code.status != BillerCode.Status.ACTIVE:
-        return _("Biller code %(code)s is inactive in the MBC registry.") % {"code": code}
-    if biller_code.payment_mechanism != BillerCode.PaymentMechanism.CLOSED:
-        return _("Biller code %(code)s uses open payment; Bill Reminder needs closed payment, "
-                 "where the exact amount is due.") % {"code": code}
+    refusal = registry_refusal(biller_code)
+    if refusal:
+        return refusal
     if account.company_id != company.pk:
         return _("The collection account of biller code %(code)s belongs to another company.") % {"code": code}
     if account.status != CollectionAccount.Status.ACTIVE:

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billers.models import Registration, User
+from billers.selectors import registry_refusal
 from core.audit import audit_record, audit_record_each
 from core.bulk import insert_new_rows, insert_rows
 from core.errors import Conflict, InsufficientQuota, NotAllowed
@@ -45,11 +46,15 @@ def bill_validate(
 
 
 def registration_accepts_bills(registration: Registration) -> None:
-    """Refuses bills for a stopped biller code or a company that is not active."""
+    """Refuses bills for a stopped biller code, a company that is not active, or a code the bank's
+    registry no longer lets take them (inactive, or open payment): the registry is the truth."""
     if not registration.is_active:
         raise NotAllowed(_("Biller code %(code)s is stopped for Bill Reminder.") % {"code": registration.code})
     if not registration.company.is_active:
         raise NotAllowed(_("The company is not active."))
+    refusal = registry_refusal(registration.biller_code)
+    if refusal:
+        raise NotAllowed(refusal)
 
 
 def _conflicts(registration: Registration, refused: list[tuple]) -> dict[str, Conflict]:
@@ -100,9 +105,8 @@ def bill_create(
     actor_label: str | None = None, needs_approval: bool = False,
 ) -> Bill:
     """Creates one bill and reserves one quota unit, or refuses the whole thing (``bills_create``)."""
-    with transaction.atomic(savepoint=False):
-        (outcome,) = bills_create(registration=registration, rows=[row], source=source, actor=actor,
-                                  actor_label=actor_label, needs_approval=needs_approval)
+    (outcome,) = bills_create(registration=registration, rows=[row], source=source, actor=actor,
+                              actor_label=actor_label, needs_approval=needs_approval)
     if isinstance(outcome, Conflict):
         raise outcome
     return outcome
@@ -120,7 +124,9 @@ def bills_create(
     when the code is stopped or the company suspended, ``InsufficientQuota`` when the code's
     available quota does not cover every bill created (a call's bills are reserved whole).
     """
-    with transaction.atomic(savepoint=False):
+    # A savepoint where the caller has a transaction: a refusal undoes this call's writes only,
+    # and the caller (a console page) can go on reading.
+    with transaction.atomic():
         outcomes, reservation = bills_insert(registration=registration, rows=rows, source=source, actor=actor,
                                              actor_label=actor_label, needs_approval=needs_approval)
         reservation.book()

@@ -47,6 +47,10 @@ def _registration(credential, code: str):
         raise errors.feature_not_allowed(f"biller code {code} is not registered for Bill Reminder")
     if not registration.is_active:
         raise errors.feature_not_allowed(f"biller code {code} is stopped")
+    try:
+        services.registration_accepts_bills(registration)
+    except DomainError as exc:
+        raise errors.feature_not_allowed(exc.message) from exc
     return registration
 
 
