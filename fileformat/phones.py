@@ -29,7 +29,7 @@ _FAST = re.compile(r"(?:\+?62|0)?(8[1-35-9][0-9]{7,10})")
 # What may appear in a phone number besides digits; letters are refused rather than
 # read as a vanity number, which phonenumbers would otherwise do.
 _SEPARATORS = re.compile(r"[\s().\-/]")
-_ALLOWED = re.compile(r"\+?\d+")
+_ALLOWED = re.compile(r"\+?[0-9]+")  # ASCII digits only: \d would take the digits of any script
 
 # A number cell written out as text by a program: "81234567890.0" or "8.1234567890E+10".
 _WHOLE_NUMBER_TEXT = re.compile(r"(\d+)\.0+")

@@ -185,3 +185,9 @@ def test_normalise_phone_answers_as_phonenumbers_does_for_every_prefix_and_lengt
                     assert answer(normalise_phone, written) == answer(by_phonenumbers, written), written
                     compared += 1
     assert compared == 100 * 14 * 2 * 6
+
+
+@pytest.mark.parametrize("written", ["٠٨١٢٣٤٥٦٧٨٩٠", "۰۸۱۲۳۴۵۶۷۸۹۰", "०८१२३४५६७८९०", "+٦٢٨١٢٣٤٥٦٧٨٩٠", "0812٣٤٥٦٧٨٩٠"])
+def test_digits_of_other_scripts_are_refused(written):
+    with pytest.raises(CellError):
+        normalise_phone(written)
