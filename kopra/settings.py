@@ -182,6 +182,12 @@ USE_TZ = True
 # Limits of one uploaded bill file (docs/file-format.md): data rows, and size in bytes.
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=1_000_000)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+# The limit is kept while a file streams in (core.upload_limit), then Django's own handlers.
+FILE_UPLOAD_HANDLERS = [
+    "core.upload_limit.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # A check or decision on an upload whose task was lost (a broker that dropped the message, a
 # worker that died) is queued again once it has been quiet this long; a check renews its lease
 # with every batch of rows, so a live one is never taken over.

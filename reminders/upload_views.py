@@ -57,7 +57,14 @@ def upload_new(request):
     registrations = (company_queryset(request, Registration).filter(status=Registration.Status.ACTIVE)
                      .select_related("biller_code", "company"))
     form = UploadForm(request.POST or None, request.FILES or None, registrations=registrations)
-    if request.method == "POST" and form.is_valid():
+    max_rows, max_bytes = uploads.upload_limits()
+    over = getattr(request, "upload_over_limit", None)  # cut off while it streamed in (core.upload_limit)
+    if request.method == "POST" and over:
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", _("The file is %(size)s; the limit is %(limit)s.") % {
+            "size": f"{over / 1024**2:,.1f} MB", "limit": f"{max_bytes / 1024**2:,.1f} MB"})
+    elif request.method == "POST" and form.is_valid():
         try:
             upload = uploads.upload_receive(registration=form.cleaned_data["registration"],
                                             uploaded_file=form.cleaned_data["file"], actor=request.user,
@@ -67,7 +74,6 @@ def upload_new(request):
         else:
             messages.success(request, _("%(name)s received; it is being checked.") % {"name": upload.original_name})
             return redirect("upload_detail", pk=upload.pk)
-    max_rows, max_bytes = uploads.upload_limits()
     return render(request, "reminders/upload_new.html", {
         "form": form, "has_codes": registrations.exists(), "columns": _column_help(),
         "max_rows": max_rows, "max_megabytes": max_bytes // (1024 * 1024),

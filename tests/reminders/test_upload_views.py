@@ -388,3 +388,29 @@ def test_the_report_and_the_error_file_read_in_the_viewers_language(post_file, m
     content = b"".join(maker_client.get(reverse("upload_error_file_csv", args=[upload.pk])).streaming_content)
     error_column = [row[-1] for row in csv.reader(io.StringIO(content.decode("utf-8-sig")))]
     assert error_column == ["error", f"bill_key: {repeated}", f"amount: {amount}"]
+
+
+@pytest.mark.parametrize("size", [800 * 1024, 3 * 1024 * 1024])  # under and over the declared-length cut
+def test_a_file_over_the_limit_is_cut_off_while_it_streams_and_the_page_says_why(
+        client, maker, company, settings, monkeypatch, size):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    settings.UPLOAD_MAX_BYTES = 200 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024  # so Django's handlers would write it to disk
+    written = []  # what Django's handler writes to the temporary file on disk
+    original = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):
+        written.append(len(raw_data))
+        return original(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    registration = registered_code(company, quota=5, code="70031")
+    sign_in(client, maker)
+    big = SimpleUploadedFile("bills.csv", b"x" * size, content_type="text/csv")
+    response = client.post(reverse("upload_new"), {"registration": registration.pk, "file": big})
+
+    assert response.status_code == 200
+    assert "the limit is 0.2 MB" in response.content.decode()
+    assert not Upload.objects.exists()
+    assert sum(written) <= 200 * 1024, f"{sum(written):,} bytes were written to disk"
