@@ -1,6 +1,7 @@
 """Open API: bill reminder messages (docs/api.md, "Endpoints"). Thin: shape in, service, shape out."""
 
 from drf_spectacular.utils import extend_schema
+from django.utils import translation
 from rest_framework.exceptions import ValidationError
 
 from billers.selectors import registration_for_code
@@ -77,7 +78,9 @@ def _row(credential, data: dict, registration=None):
     }
     row, problems = services.bill_validate(registration=registration, values=values, names=API_NAMES)
     if problems:
-        raise errors.invalid_field(problems[0].column)
+        # The field and the rule it breaks, as the upload report words it (in English).
+        with translation.override("en"):
+            raise errors.invalid_field(f"{problems[0].column} ({problems[0].message.rstrip('.')})")
     return registration, row
 
 
