@@ -70,4 +70,9 @@ def kept(key: Key) -> tuple[int, str]:
         raise errors.conflict("A request with this X-EXTERNAL-ID was processed at the same moment; send it again")
     if record.fingerprint != key.fingerprint:
         raise errors.conflict("Cannot use same X-EXTERNAL-ID in same day")
+    if record.status_code is None:
+        # A claim without an answer, left by a version that claimed keys before processing:
+        # nothing was kept for it, so it goes and a retry processes the call afresh.
+        IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+        raise errors.conflict("A request with this X-EXTERNAL-ID was processed at the same moment; send it again")
     return record.status_code, record.response_body

@@ -70,8 +70,8 @@ class AccessToken(models.Model):
 class IdempotencyRecord(models.Model):
     """An Open API request by its X-EXTERNAL-ID: processed once, its answer replayed after.
 
-    Unique per partner per calendar day in Asia/Jakarta, as SNAP asks. A row without a
-    ``status_code`` is a request still being processed.
+    Unique per partner per calendar day in Asia/Jakarta, as SNAP asks. Written with its answer,
+    in the call's own transaction (``snap.idempotency``).
     """
 
     partner_id = models.CharField(_("partner id"), max_length=64)

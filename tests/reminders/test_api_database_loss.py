@@ -50,3 +50,23 @@ def test_an_answer_that_could_not_be_kept_undoes_the_call(api, monkeypatch):
     assert first.body["responseCode"] == "2009000" and again.text == first.text
     assert Bill.objects.count() == 1
     assert IdempotencyRecord.objects.get(external_id="9002").status_code == 200
+
+
+def test_a_claim_without_an_answer_left_by_an_older_version_is_cleared_then_the_call_processed(api):
+    import json
+
+    from django.utils import timezone
+
+    from snap import idempotency
+
+    body = message()
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    IdempotencyRecord.objects.create(partner_id=api.client_key, day=timezone.localdate(), external_id="9003",
+                                     fingerprint=idempotency.fingerprint("POST", MESSAGES_PATH, raw))
+
+    cleared = api.call(MESSAGES_PATH, body, external_id="9003")
+    assert (cleared.status_code, cleared.body["responseCode"]) == (409, "4099000")
+    assert Bill.objects.count() == 0, "the call that met the claim undid its bill"
+    retried = api.call(MESSAGES_PATH, body, external_id="9003")
+    assert retried.body["responseCode"] == "2009000"
+    assert Bill.objects.count() == 1
