@@ -1,6 +1,8 @@
 """Authentication of (Company ID, User ID, password), and the lockout answer."""
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -37,8 +39,46 @@ def lockout_response(request, original_response=None, credentials=None):
 
 def lockout_message() -> str:
     return _(
-        "Too many failed sign-in attempts. Sign-in for this user is locked for 15 minutes."
+        "Too many failed sign-in attempts. Sign-in for this user from this address is locked for 15 minutes."
     )
+
+
+# --- Failures of one address across users (password spraying) ------------------------------
+
+ADDRESS_WINDOW_SECONDS = 15 * 60
+
+
+def _address_key(request) -> str:
+    from core.audit import client_ip
+
+    return f"sign-in-failures:{client_ip(request) or '-'}"
+
+
+def address_failure_noted(request) -> None:
+    """Counts a failed sign-in of the address, whichever user it tried; the count lives 15 minutes
+    from the address's first failure."""
+    if request is None:
+        return
+    key = _address_key(request)
+    cache.add(key, 0, ADDRESS_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.add(key, 1, ADDRESS_WINDOW_SECONDS)
+
+
+def address_blocked(request) -> bool:
+    """Whether the address failed ``SIGN_IN_FAILURES_PER_ADDRESS`` times in its window."""
+    return cache.get(_address_key(request), 0) >= settings.SIGN_IN_FAILURES_PER_ADDRESS
+
+
+def address_blocked_response(request):
+    from billers.forms import LoginForm
+
+    form = LoginForm(request=request, data=None)
+    message = _("Too many failed sign-in attempts from this address. Try again in 15 minutes.")
+    return render(request, "billers/login.html", {"form": form, "locked_out": True, "lockout_message": message},
+                  status=429)
 
 
 class CompanyUserBackend(ModelBackend):

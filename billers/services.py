@@ -172,6 +172,19 @@ def totp_verify(*, user: User, code: str, enrolling: bool = False) -> TOTPDevice
     return None
 
 
+def totp_code_reused(*, user: User, code: str) -> bool:
+    """Whether ``code`` is one of the user's codes already used in its time step (a second click,
+    a code sent twice): refused by ``totp_verify``, but not a wrong code."""
+    from django_otp.oath import TOTP
+
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True).exclude(last_t=-1):
+        for offset in range(-device.tolerance, device.tolerance + 1):
+            totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift + offset)
+            if totp.t() <= device.last_t and f"{totp.token():0{device.digits}d}" == code:
+                return True
+    return False
+
+
 def user_has_authenticator(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 

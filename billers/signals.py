@@ -4,7 +4,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
-from billers.auth import axes_username
+from billers.auth import address_failure_noted, axes_username
 from billers.models import Company
 from core.audit import audit_record
 
@@ -18,6 +18,7 @@ def _company_of(credentials) -> Company | None:
 
 @receiver(user_login_failed, dispatch_uid="billers.audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
+    address_failure_noted(request)
     key = axes_username(request, credentials)
     audit_record(action="login.failed", actor=None, company=_company_of(credentials), request=request,
                  sentence=f"Failed sign-in for {key}", details={"login": key})

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from billers import selectors, services
+from billers.auth import address_blocked, address_blocked_response
 from billers.forms import (
     CompanySettingsForm,
     LoginForm,
@@ -61,6 +62,8 @@ def _finish_login(request, user: User, device=None):
 def login_view(request):
     if request.user.is_authenticated and (not request.user.needs_two_factor or request.user.is_verified()):
         return redirect(_safe_next(request))
+    if request.method == "POST" and address_blocked(request):
+        return address_blocked_response(request)
     form = LoginForm(request=request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.user
@@ -97,11 +100,17 @@ def login_otp_view(request):
         messages.info(request, _("Sign in again: the sign-in took too long or was not started."))
         return redirect("login")
     enrolling = not services.user_has_authenticator(user)
+    if request.method == "POST" and address_blocked(request):
+        return address_blocked_response(request)
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = services.totp_verify(user=user, code=form.cleaned_data["code"], enrolling=enrolling)
         if device is not None:
             return _finish_login(request, user, device)
+        if services.totp_code_reused(user=user, code=form.cleaned_data["code"]):
+            # Right, but already used (a second click, a code sent twice): not a wrong code.
+            form.add_error("code", _("That code was already used. Wait for the next one."))
+            return render(request, "billers/login_otp.html", _otp_context(request, user, form, enrolling))
         # Counts towards the same lockout as a wrong password.
         user_login_failed.send(
             sender=__name__,
@@ -111,12 +120,16 @@ def login_otp_view(request):
         if getattr(request, "axes_locked_out", False):
             request.session.pop(PENDING_KEY, None)
         form.add_error("code", _("That code is not right, or was already used. Wait for the next one."))
+    return render(request, "billers/login_otp.html", _otp_context(request, user, form, enrolling))
+
+
+def _otp_context(request, user, form, enrolling: bool) -> dict:
     context = {"form": form, "enrolling": enrolling, "pending_user": user, "next": request.GET.get("next", "")}
     if enrolling:
         device = services.totp_device_for_enrolment(user)
         context["qr_data_uri"] = _qr_svg(device.config_url)
         context["secret_b32"] = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return render(request, "billers/login_otp.html", context)
+    return context
 
 
 @require_POST

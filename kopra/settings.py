@@ -159,7 +159,12 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # whether or not such a user exists.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# A user is locked from the address that failed, not everywhere: a stranger who knows a
+# User ID cannot lock its owner out. One address failing across many users is stopped by
+# billers.auth (SIGN_IN_FAILURES_PER_ADDRESS). A lockout ends when it said it would.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+SIGN_IN_FAILURES_PER_ADDRESS = env.int("SIGN_IN_FAILURES_PER_ADDRESS", default=30)
 AXES_USERNAME_CALLABLE = "billers.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "billers.auth.lockout_response"

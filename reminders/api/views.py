@@ -1,7 +1,7 @@
 """Open API: bill reminder messages (docs/api.md, "Endpoints"). Thin: shape in, service, shape out."""
 
-from drf_spectacular.utils import extend_schema
 from django.utils import translation
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 
 from billers.selectors import registration_for_code

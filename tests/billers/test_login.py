@@ -281,3 +281,59 @@ def test_an_unknown_user_takes_as_long_to_refuse_as_a_wrong_password(client, mak
     known = statistics.median(duration("maker1") for _ in range(5))
     unknown = statistics.median(duration("nobody") for _ in range(5))
     assert 0.5 < unknown / known < 2.0, (known, unknown)
+
+
+def test_a_lockout_ends_when_it_said_it_would_whatever_is_tried_meanwhile(client, maker):
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        for _ in range(5):
+            password_step(client, "ACME01", "maker1", "wrong-password")
+        for minutes in (5, 5, 4):  # tries during the lockout: 9:05, 9:10, 9:14
+            clock.shift(dt.timedelta(minutes=minutes))
+            assert password_step(client, "ACME01", "maker1", "wrong-password").status_code == 429
+        clock.shift(dt.timedelta(minutes=1, seconds=1))  # 9:15:01
+        response = password_step(client, "ACME01", "maker1")
+        assert response.status_code == 302 and response["Location"] == reverse("login_otp")
+
+
+def test_a_user_locked_from_one_address_still_signs_in_from_another(client, maker):
+    """Knowing a User ID is not enough to lock its owner out."""
+    for _ in range(6):
+        client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": "wrong"},
+                    REMOTE_ADDR="203.0.113.9")
+    locked = client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": PASSWORD},
+                         REMOTE_ADDR="203.0.113.9")
+    assert locked.status_code == 429
+    elsewhere = client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": PASSWORD},
+                            REMOTE_ADDR="198.51.100.7")
+    assert elsewhere.status_code == 302
+
+
+def test_one_address_trying_many_users_is_stopped(client, maker, settings):
+    settings.SIGN_IN_FAILURES_PER_ADDRESS = 10
+    for number in range(10):  # one wrong password each: no user is locked
+        client.post(reverse("login"), {"company_id": "ACME01", "user_id": f"user{number}", "password": "Winter2026!"},
+                    REMOTE_ADDR="203.0.113.9")
+    sprayed = client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": PASSWORD},
+                          REMOTE_ADDR="203.0.113.9")
+    assert sprayed.status_code == 429
+    assert "from this address" in sprayed.content.decode()
+    fine = client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": PASSWORD},
+                       REMOTE_ADDR="198.51.100.7")
+    assert fine.status_code == 302
+
+
+def test_a_reused_one_time_code_is_refused_without_counting_as_a_failure(client, maker):
+    device = authenticator(maker)
+    code = code_for(device)
+    password_step(client, "ACME01", "maker1")
+    assert client.post(reverse("login_otp"), {"code": code}).status_code == 302
+    client.post(reverse("logout"))
+    failures_before = AuditEvent.objects.filter(action="login.failed").count()
+
+    password_step(client, "ACME01", "maker1")
+    replay = client.post(reverse("login_otp"), {"code": code})
+    assert "That code was already used. Wait for the next one." in replay.content.decode()
+    assert AuditEvent.objects.filter(action="login.failed").count() == failures_before
+    wrong = client.post(reverse("login_otp"), {"code": "000000" if code != "000000" else "111111"})
+    assert "That code is not right" in wrong.content.decode()
+    assert AuditEvent.objects.filter(action="login.failed").count() == failures_before + 1
