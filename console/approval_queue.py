@@ -1,4 +1,5 @@
-"""The approver's queue: every upload, top-up and stop/resume request they may decide, and what deciding does.
+"""The approver's queue: every upload, top-up, stop/resume request and day of Open API bills they
+may decide, and what deciding does.
 
 Read through each app's selectors, in a fixed number of queries whatever the queue's
 length. A request is never offered to its maker (the selectors leave those out), the
@@ -62,11 +63,13 @@ def approval_queue(company: Company, approver: User) -> dict:
             figures={"cancelled": counts["active"], "withdrawn": counts["shown"],
                      "released": counts["active"] - counts["shown"]},
         ))
+    api_bills = reminders_selectors.api_bills_waiting(company)
     return {
         "uploads": upload_items,
         "topups": topup_items,
         "changes": change_items,
-        "count": len(upload_items) + len(topup_items) + len(change_items),
+        "api_bills": api_bills,
+        "count": len(upload_items) + len(topup_items) + len(change_items) + len(api_bills),
         "mine": (reminders_selectors.uploads_submitted_by(company, approver)
                  + quota_selectors.topups_requested_by(company, approver)
                  + billers_selectors.service_changes_requested_by(company, approver)),

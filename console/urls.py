@@ -10,6 +10,8 @@ urlpatterns = [
     path("help/", views.help_page, name="help"),
     path("help/guides/<slug:slug>/", views.guide, name="guide"),
     path("approvals/", views.approval_queue, name="approval_queue"),
+    path("approvals/api-bills/<int:registration>/<str:day>/<str:decision>/", views.api_bills_decide,
+         name="api_bills_decide"),
     path("approvals/<str:kind>/<int:pk>/<str:decision>/", views.approval_decide, name="approval_decide"),
     path("reports/", views.report, name="report"),
     path("reports/export.csv", views.report_export, {"file_format": "csv"}, name="report_export_csv"),

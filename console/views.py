@@ -1,14 +1,18 @@
 """Console pages that read across apps: the dashboard, the approval queue, the reports; and the
 project-wide pages: language switch, help, and error pages that never show a stack trace."""
 
+import datetime as dt
 import tempfile
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -20,10 +24,14 @@ from console.approval_queue import approval_queue as queue_of
 from console.dashboard import dashboard
 from console.forms import ReportForm
 from core.downloads import csv_response
+from core.errors import DomainError
 from core.exports import write_xlsx
+from core.money import rupiah
 from core.tenancy import company_queryset, company_view
 from core.time import WIB
 from quota import views as quota_views
+from reminders import selectors as reminders_selectors
+from reminders import services as reminders_services
 from reminders import upload_views
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,6 +76,37 @@ def approval_decide(request, kind, pk, decision):
     if 300 <= response.status_code < 400:
         return redirect("approval_queue")
     return response
+
+
+@company_view(Role.APPROVER)
+@require_POST
+def api_bills_decide(request, registration, day, decision):
+    """Receives or rejects the bills one code was sent through the Open API on one day."""
+    if decision not in ("approve", "reject"):
+        raise Http404("No such decision.")
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise Http404("No such day.") from exc
+    bills = reminders_selectors.api_bills_waiting_on(request.company, registration, date)
+    try:
+        moved, total = reminders_services.api_bills_decide(
+            bills=bills, approve=decision == "approve", actor=request.user, reason=request.POST.get("reason", ""),
+            request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("approval_queue")
+    if decision == "approve":
+        messages.success(request, ngettext(
+            "%(count)s bill of %(total)s received; it is shown in Livin' from its start.",
+            "%(count)s bills of %(total)s received; they are shown in Livin' from their start.", moved,
+        ) % {"count": intcomma(moved), "total": rupiah(total)})
+    else:
+        messages.success(request, ngettext(
+            "%(count)s bill of %(total)s rejected; its push was given back.",
+            "%(count)s bills of %(total)s rejected; their pushes were given back.", moved,
+        ) % {"count": intcomma(moved), "total": rupiah(total)})
+    return redirect("approval_queue")
 
 
 def _report_form(request) -> ReportForm:

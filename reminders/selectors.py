@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from billers.models import Company, Registration
 from core.time import WIB
-from reminders.models import ACTIVE_STATUSES, Bill, BillStatus, Upload
+from reminders.models import ACTIVE_STATUSES, Bill, BillSource, BillStatus, Upload
 
 
 def bill_lookup(company: Company, *, reference_no: str | None = None, partner_reference_no: str | None = None):
@@ -302,3 +302,36 @@ def uploads_submitted_by(company: Company, user) -> int:
     """How many uploads ``user`` uploaded or submitted wait for an approver."""
     return (Upload.objects.filter(company=company, status=Upload.Status.PENDING_APPROVAL)
             .filter(Q(uploaded_by=user) | Q(submitted_by=user)).count())
+
+
+@dataclass(frozen=True)
+class ApiBillsWaiting:
+    """Bills sent through the Open API on one day for one code, waiting for an approver."""
+
+    registration: Registration
+    day: dt.date  # in Jakarta
+    count: int
+    total: Decimal
+
+
+def api_bills_waiting(company: Company) -> list[ApiBillsWaiting]:
+    """The company's API bills waiting for approval, by biller code and day (Jakarta), oldest first."""
+    rows = (Bill.objects.filter(company=company, status=BillStatus.PENDING_APPROVAL, source=BillSource.API)
+            .annotate(day=TruncDay("created_at", tzinfo=WIB)).values("registration", "day")
+            .annotate(count=Count("pk"), total=Sum("amount")).order_by("day", "registration"))
+    rows = list(rows)
+    registrations = Registration.objects.select_related("biller_code").in_bulk({row["registration"] for row in rows})
+    return [ApiBillsWaiting(registration=registrations[row["registration"]], day=_local_day(row["day"]),
+                            count=row["count"], total=row["total"]) for row in rows]
+
+
+def api_bills_waiting_on(company: Company, registration_id: int, day: dt.date) -> QuerySet[Bill]:
+    """The API bills of one code and one day (Jakarta) still waiting for approval."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=WIB)
+    return Bill.objects.filter(company=company, registration_id=registration_id, status=BillStatus.PENDING_APPROVAL,
+                               source=BillSource.API, created_at__gte=start,
+                               created_at__lt=start + dt.timedelta(days=1))
+
+
+def _local_day(value) -> dt.date:
+    return value.astimezone(WIB).date() if isinstance(value, dt.datetime) else value

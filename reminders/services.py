@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -471,3 +472,42 @@ def bills_move_pending(upload: Upload, *, to_status: str, actor: User, reason: s
         [*event_values, upload.pk, pending],
     )
     return Bill.objects.filter(upload=upload, status=pending).update(status=to_status, updated_at=now)
+
+
+# --- Bills sent through the Open API that wait for an approver ------------------------------
+
+
+def api_bills_decide(*, bills, approve: bool, actor: User, reason: str = "", request=None) -> tuple[int, object]:
+    """An approver receives (``approve``) or rejects the API bills of ``bills`` (a queryset of bills
+    waiting for approval); returns how many moved and their total amount. Rejected bills are
+    cancelled, their pushes given back and their callbacks sent, as any cancelled bill's.
+
+    The API credential, not a person, made these bills, so any approver of the company may
+    decide them; the role is checked here, the company by the caller's queryset."""
+    from billers.models import Role
+
+    if not actor.has_role(Role.APPROVER):
+        raise NotAllowed(_("Only a user with the approver role can approve this."))
+    reason = (reason or "").strip()
+    to_status = BillStatus.RECEIVED if approve else BillStatus.CANCELLED
+    said = (f"Approved by {actor}" if approve else f"Rejected by {actor}" + (f": {reason}" if reason else ""))
+    moved, total, code = 0, Decimal(0), ""
+    waiting = bills.filter(status=BillStatus.PENDING_APPROVAL).select_related("registration__biller_code")
+    while True:
+        batch = list(waiting.order_by("pk")[:500])
+        if not batch:
+            break
+        code = code or batch[0].registration.code
+        with transaction.atomic():
+            done = bills_move(bills=batch, to_status=to_status, reason=said, actor=actor)
+        if not done:
+            break
+        moved += len(done)
+        total += sum((bill.amount for bill in done), Decimal(0))
+    if moved:
+        verb = "approved" if approve else "rejected"
+        audit_record(action=f"bills.api_{verb}", actor=actor, company=actor.company, request=request,
+                     sentence=f"{actor} {verb} {moved} bills sent through the Open API for {code}, {total} IDR"
+                              + (f": {reason}" if reason and not approve else ""),
+                     details={"bills": moved, "total": str(total), "code": code})
+    return moved, total
