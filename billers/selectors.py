@@ -137,3 +137,9 @@ def service_changes_requested_by(company: Company, user: User) -> int:
     """How many of ``user``'s stop/resume requests wait for an approver."""
     return ServiceChangeRequest.objects.filter(company=company, requested_by=user,
                                                status=ServiceChangeRequest.Status.PENDING).count()
+
+
+def recent_lockouts(company: Company, *, since) -> list[AuditEvent]:
+    """Sign-in lockouts of the company's users since ``since``, newest first (for its admins)."""
+    return list(AuditEvent.objects.filter(company=company, action="login.locked_out", at__gte=since)
+                .order_by("-at")[:10])

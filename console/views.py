@@ -42,8 +42,11 @@ def home(request):
     """The dashboard of the company, or of one of its codes (``?code=<registration id>``)."""
     registrations = billers_selectors.registrations_of(request.company)
     chosen = next((r for r in registrations if str(r.pk) == request.GET.get("code", "")), None)
+    # A company admin is told when one of its users was locked out of sign-in.
+    lockouts = (billers_selectors.recent_lockouts(request.company, since=timezone.now() - dt.timedelta(days=7))
+                if request.user.has_role(Role.ADMIN) else [])
     return render(request, "console/home.html", {
-        "registrations": registrations, "chosen": chosen,
+        "registrations": registrations, "chosen": chosen, "lockouts": lockouts,
         "board": dashboard(request.company, registration=chosen),
     })
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import AuditEvent
+from tests.conftest import sign_in
 from tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator, code_for
 
 pytestmark = pytest.mark.django_db
@@ -337,3 +338,18 @@ def test_a_reused_one_time_code_is_refused_without_counting_as_a_failure(client,
     wrong = client.post(reverse("login_otp"), {"code": "000000" if code != "000000" else "111111"})
     assert "That code is not right" in wrong.content.decode()
     assert AuditEvent.objects.filter(action="login.failed").count() == failures_before + 1
+
+
+def test_the_company_admin_is_told_of_a_lockout_on_the_dashboard(client, maker, company_admin, client_factory):
+    for _ in range(5):
+        client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": "wrong"},
+                    REMOTE_ADDR="203.0.113.9")
+    admin = client_factory()
+    sign_in(admin, company_admin)
+    page = re.sub(r"\s+", " ", admin.get(reverse("home")).content.decode())
+    assert "ACME01/maker1 was locked out of sign-in for 15 minutes" in page
+    assert "from address 203.0.113.9" in page
+
+    colleague = client_factory()
+    sign_in(colleague, UserFactory(company=maker.company, user_id="maker2"))
+    assert "locked out of sign-in" not in colleague.get(reverse("home")).content.decode()
