@@ -54,6 +54,8 @@ CODE = "88001"
 CREATE_PATH = "/snap/v1.0/bill-reminder/messages"
 BATCH_PATH = "/snap/v1.0/bill-reminder/messages/batch"
 
+from bench.procs import cpu_seconds, family, status_mb  # noqa: E402 (after the path is set)
+
 
 def procfile(name: str) -> list[str]:
     for line in (ROOT / "Procfile").read_text().splitlines():
@@ -200,22 +202,6 @@ def start_server(env: dict, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not answer /healthz within 60 s")
 
 
-def family(pid: int) -> list[int]:
-    return [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes ``pids`` used so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (after the command's parenthesis)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def machine_busy_seconds() -> float:
     """CPU time the whole machine spent busy so far (every core; /proc/stat)."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -233,24 +219,13 @@ def connections_per_process(port: int) -> list[int]:
 
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of ``pid`` and its children, the largest one, in MB."""
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    peak = 0.0
-    for each in [pid, *map(int, children)]:
-        try:
-            status = Path(f"/proc/{each}/status").read_text()
-        except OSError:
-            continue
-        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
-        peak = max(peak, kb / 1024)
-    return peak
+    return max((status_mb(each, "VmHWM") or 0.0 for each in family(pid)), default=0.0)
 
 
 class Signer:
     """Pre-signs calls as the SDK signs them (``snap.client``), then keeps only their bytes."""
 
     def __init__(self, port: int, data: dict):
-        import httpx
-
         from snap.client import SnapClient
 
         self.client = SnapClient(f"http://127.0.0.1:{port}", data["client_key"], data["secret"],
@@ -259,7 +234,6 @@ class Signer:
         if not token.ok:
             raise SystemExit(f"no access token: {token.status_code} {token.body}")
         self.token = token.body["accessToken"]
-        self.httpx = httpx
         self.serial = 0
 
     def _external_id(self) -> str:

@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kopra.settings")
 BENCH_DIR = ROOT / "var" / "bench"
+
+from bench.procs import family, status_mb  # noqa: E402 (after the path is set)
+
 PHONES = 5_000  # distinct Livin' users the bills are spread over
 BATCH = 200
 
@@ -106,17 +109,10 @@ def rss_mb(pids: list[int]) -> dict[int, float]:
     """Resident memory of each process of ``pids`` and of their children, in MB."""
     found = {}
     for pid in pids:
-        try:
-            children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        except OSError:
-            children = []
-        for each in [pid, *map(int, children)]:
-            try:
-                status = Path(f"/proc/{each}/status").read_text()
-            except OSError:
-                continue
-            kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-            found[each] = kb / 1024
+        for each in family(pid):
+            mb = status_mb(each, "VmRSS")
+            if mb is not None:
+                found[each] = mb
     return found
 
 

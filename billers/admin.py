@@ -91,11 +91,8 @@ class BillerCodeAdmin(admin.ModelAdmin):
         # The registry is the truth: a code it no longer lets take bill reminders stops taking them.
         from billers.registrations import registry_change_applied
 
-        registration = Registration.objects.filter(biller_code=obj, status=Registration.Status.ACTIVE).first()
-        if registration is None:
-            return
         cancelled = registry_change_applied(biller_code=obj, actor=request.user, request=request)
-        if Registration.objects.filter(pk=registration.pk, status=Registration.Status.STOPPED).exists():
+        if cancelled is not None:
             self.message_user(request, _(
                 "Bill Reminder of %(code)s is stopped: the registry no longer lets it take bills; "
                 "%(count)d active bills were cancelled and their quota released."

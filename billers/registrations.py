@@ -154,16 +154,17 @@ def _apply(change: ServiceChangeRequest, *, actor: User, request=None) -> None:
 
 
 @transaction.atomic
-def registry_change_applied(*, biller_code: BillerCode, actor: User | None, request=None) -> int:
+def registry_change_applied(*, biller_code: BillerCode, actor: User | None, request=None) -> int | None:
     """After bank staff change ``biller_code`` in the MBC registry: if the registry no longer lets
     it take bill reminders (inactive, open payment), its Bill Reminder service stops as a stop
     would stop it: its active bills are cancelled (shown ones withdrawn from Livin'), their
-    reserved quota released. Returns how many bills were cancelled."""
+    reserved quota released. Returns how many bills were cancelled, or None if the service was
+    not stopped (the registry still lets it take bills, or it was not running)."""
     refusal = registry_refusal(biller_code)
     registration = (Registration.objects.select_for_update(of=("self",)).select_related("biller_code", "company")
                     .filter(biller_code=biller_code, status=Registration.Status.ACTIVE).first())
     if refusal is None or registration is None:
-        return 0
+        return None
     registration.status, registration.stopped_at = Registration.Status.STOPPED, timezone.now()
     registration.save(update_fields=["status", "stopped_at"])
     audit_record(action="registration.stopped_by_registry", actor=actor, company=registration.company,

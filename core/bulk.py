@@ -22,13 +22,8 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> None:
     rows = list(rows)
     if not rows:
         return
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    model_fields = [model._meta.get_field(name) for name in fields]
-    columns = ", ".join(quote(field.column) for field in model_fields)
-    json_fields = [i for i, field in enumerate(model_fields) if field.get_internal_type() == "JSONField"]
-    if json_fields and connection.vendor == "postgresql":
-        rows = [_json_as_text(row, json_fields) for row in rows]
+    table, model_fields, columns = _target(model, fields)
+    rows = _ready(model_fields, rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(rows) > FEW:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -36,23 +31,10 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> None:
                     copy.write_row(row)
         elif connection.vendor == "postgresql":
             # A few rows (one API call's bill): one INSERT is one round trip, COPY two.
-            marks = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {marks}", [v for row in rows for v in row])
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {_marks(len(fields), len(rows))}",
+                           [value for row in rows for value in row])
         else:
-            # Other databases get each value as Django stores it (SQLite: datetimes in UTC text).
-            marks = ", ".join(["%s"] * len(fields))
-            prepared = [[field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row)]
-                        for row in rows]
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)
-
-
-def _json_as_text(row: Sequence, positions: list[int]) -> list:
-    """A JSON value as the text PostgreSQL reads into ``jsonb`` (COPY and INSERT alike)."""
-    row = list(row)
-    for i in positions:
-        if not isinstance(row[i], str):
-            row[i] = json.dumps(row[i])
-    return row
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {_marks(len(fields), 1)}", rows)
 
 
 def insert_new_rows(model, fields: Sequence[str], rows: Sequence[Sequence], returning: Sequence[str]) -> list[tuple]:
@@ -62,32 +44,53 @@ def insert_new_rows(model, fields: Sequence[str], rows: Sequence[Sequence], retu
     thousand rows or so)."""
     if not rows:
         return []
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    model_fields = [model._meta.get_field(name) for name in fields]
-    columns = ", ".join(quote(field.column) for field in model_fields)
-    returned = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
-    if connection.vendor == "postgresql" and len(rows) > FEW:
-        # One array a column: a statement of a few parameters, however many rows (psycopg reads
-        # a statement of 17,000 placeholders in Python, 90 ms for a batch of 1,000 bills).
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in model_fields)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT DO NOTHING RETURNING {returned}",
-                [list(column) for column in zip(*rows)])
-            return [tuple(row) for row in cursor.fetchall()]
-    if connection.vendor != "postgresql":
-        rows = [[field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row)]
-                for row in rows]
-    found: list[tuple] = []
-    chunk = max(1, 30_000 // len(fields))  # below both databases' limit of parameters a statement
+    table, model_fields, columns = _target(model, fields)
+    returned = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in returning)
+    rows = _ready(model_fields, rows)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > FEW:
+            # One array a column: a statement of a few parameters, however many rows (psycopg reads
+            # a statement of 17,000 placeholders in Python, 90 ms for a batch of 1,000 bills).
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in model_fields)
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "
+                           f"ON CONFLICT DO NOTHING RETURNING {returned}", [list(column) for column in zip(*rows)])
+            return [tuple(row) for row in cursor.fetchall()]
+        found: list[tuple] = []
+        chunk = max(1, 30_000 // len(fields))  # below both databases' limit of parameters a statement
         for first in range(0, len(rows), chunk):
             part = rows[first:first + chunk]
-            marks = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(part))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {marks} ON CONFLICT DO NOTHING RETURNING {returned}",
-                [value for row in part for value in row])
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {_marks(len(fields), len(part))} "
+                           f"ON CONFLICT DO NOTHING RETURNING {returned}", [value for row in part for value in row])
             found.extend(tuple(row) for row in cursor.fetchall())
-    return found
+        return found
+
+
+def _target(model, fields: Sequence[str]) -> tuple[str, list, str]:
+    """The table, the fields and the quoted column list an insert of ``fields`` names."""
+    quote = connection.ops.quote_name
+    model_fields = [model._meta.get_field(name) for name in fields]
+    return quote(model._meta.db_table), model_fields, ", ".join(quote(field.column) for field in model_fields)
+
+
+def _ready(model_fields: list, rows: Sequence[Sequence]) -> list:
+    """The rows' values as the database in use takes them: on PostgreSQL as they are (JSON as
+    text), elsewhere as Django stores each field (SQLite: datetimes in UTC text)."""
+    if connection.vendor != "postgresql":
+        return [[field.get_db_prep_save(value, connection) for field, value in zip(model_fields, row)]
+                for row in rows]
+    json_fields = [i for i, field in enumerate(model_fields) if field.get_internal_type() == "JSONField"]
+    if not json_fields:
+        return list(rows)
+    ready = []
+    for row in rows:
+        row = list(row)
+        for i in json_fields:
+            if not isinstance(row[i], str):
+                row[i] = json.dumps(row[i])
+        ready.append(row)
+    return ready
+
+
+def _marks(width: int, count: int) -> str:
+    """``(%s, %s, ...)`` for ``count`` rows of ``width`` values."""
+    return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)

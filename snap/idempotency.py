@@ -13,10 +13,10 @@ fails unexpectedly keeps nothing: its retry is processed afresh.
 import hashlib
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils import timezone
 
 from core import signing
+from core.bulk import insert_new_rows
 from snap import errors
 from snap.models import IdempotencyRecord
 
@@ -49,17 +49,12 @@ class Key:
 def keep(key: Key, status_code: int, body: str) -> bool:
     """Keeps the answer of a processed call; False if the key is taken already (then the
     caller's transaction must roll back and ``kept`` tells what to answer)."""
-    meta = IdempotencyRecord._meta
-    names = ("partner_id", "day", "external_id", "fingerprint", "status_code", "response_body", "created_at")
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in names)
-    values = [key.partner_id, key.day, key.external_id, key.fingerprint, status_code, body, timezone.now()]
-    if connection.vendor != "postgresql":
-        values = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in zip(names, values)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING", values)
-        return cursor.rowcount == 1
+    return bool(insert_new_rows(
+        IdempotencyRecord,
+        ("partner_id", "day", "external_id", "fingerprint", "status_code", "response_body", "created_at"),
+        [(key.partner_id, key.day, key.external_id, key.fingerprint, status_code, body, timezone.now())],
+        returning=("id",),
+    ))
 
 
 def kept(key: Key) -> tuple[int, str]:

@@ -57,6 +57,11 @@ def _parse_json(body: bytes) -> dict:
     return data
 
 
+def _too_big() -> errors.SnapError:
+    """The refusal of a body over Django's limit, which it refuses to read."""
+    return errors.invalid_field(f"body (more than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g} MB)")
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not standard JSON")
 
@@ -167,8 +172,7 @@ class SnapView(APIView):
         try:
             raw = request._request.body
         except RequestDataTooBig:
-            limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g} MB"
-            return self._answer(400, errors.invalid_field(f"body (more than {limit})").body(self.service_code))
+            return self._answer(400, _too_big().body(self.service_code))
         try:
             credential = self._authenticate(request, raw)
         except errors.SnapError as exc:
@@ -363,8 +367,7 @@ class AccessTokenView(APIView):
         try:
             return self._issue(request)
         except RequestDataTooBig:
-            limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g} MB"
-            return Response(errors.invalid_field(f"body (more than {limit})").body(self.service_code), status=400)
+            return Response(_too_big().body(self.service_code), status=400)
         except errors.SnapError as exc:
             return Response(exc.body(self.service_code), status=exc.http_status)
         except DatabaseError:

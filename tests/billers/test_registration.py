@@ -33,15 +33,6 @@ def agreement(company):
     return AgreementFactory(company=company, initial_quota=1000)
 
 
-@pytest.fixture
-def maker(company):
-    return UserFactory(company=company, user_id="made", is_maker=True)
-
-
-@pytest.fixture
-def approver(company):
-    return UserFactory(company=company, user_id="putri", is_maker=False, is_approver=True)
-
 
 def _refusal(company, admin, **code_fields) -> str:
     code = BillerCodeFactory(company=company, **code_fields)

@@ -13,7 +13,7 @@ import pytest
 
 from core.exports import csv_bytes
 from core.time import WIB
-from fileformat import BadCell, FileRefused, open_upload, validate_row
+from fileformat import COLUMNS, BadCell, FileRefused, open_upload, validate_row
 from fileformat import workbook as workbook_module
 from fileformat.error_file import error_file_rows, row_error_text
 from fileformat.package_scan import OLE2_SIGNATURE, check_workbook
@@ -27,17 +27,7 @@ from fileformat.workbook import Closer, _calamine_rows, _streamed_rows
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "uploads"
 NOW = dt.datetime(2026, 12, 1, tzinfo=WIB)
 MB = 1024**2
-HEADER = [
-    "bill_key",
-    "payer_phone",
-    "payer_name",
-    "amount",
-    "description",
-    "start_date",
-    "end_date",
-    "partner_reference_no",
-    "biller_code",
-]
+HEADER = [column.name for column in COLUMNS]  # the template's columns, in order
 
 
 def read(path, *, filename=None, max_rows=1000, max_bytes=10 * MB):

@@ -8,21 +8,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.time import WIB
-from fileformat import BadCell, FileRefused, RowChecker, match_headers, validate_row
+from fileformat import COLUMNS, BadCell, FileRefused, RowChecker, match_headers, validate_row
 from fileformat import rows as rows_module
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=WIB)
-HEADER = [
-    "bill_key",
-    "payer_phone",
-    "payer_name",
-    "amount",
-    "description",
-    "start_date",
-    "end_date",
-    "partner_reference_no",
-    "biller_code",
-]
+HEADER = [column.name for column in COLUMNS]  # the template's columns, in order
 GOOD = ["INV-001", "081234567890", "Budi", "150.000", "Air", "01/01/2027", "31/01/2027", "REF-1", "70001"]
 
 
