@@ -197,6 +197,10 @@ FILE_UPLOAD_HANDLERS = [
 # worker that died) is queued again once it has been quiet this long; a check renews its lease
 # with every batch of rows, so a live one is never taken over.
 UPLOAD_LEASE_SECONDS = env.int("UPLOAD_LEASE_SECONDS", default=300)
+# /readyz answers 503 once the heartbeat task (sent by beat every 30 s, run by a worker) has
+# not run for this long, or, where it never ran, once the web process has been up this long:
+# beat or the workers are down or stuck, and an orchestrator should restart them.
+SCHEDULER_STALE_AFTER_SECONDS = env.int("SCHEDULER_STALE_AFTER_SECONDS", default=180)
 # The stored file, problem list and staged rows of a finished upload are removed this many
 # days after the upload (they hold payers' personal data); the upload with its totals, its
 # bills and the audit log stay.

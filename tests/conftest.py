@@ -322,8 +322,10 @@ def celery_worker_process(tmp_path, transactional_db, monkeypatch):
     # Producers are pooled: drop any connection made with another test's queue folder.
     _forget_broker_connections()
 
-    def start(*, beat: bool = False, extra_env: dict | None = None):
-        command = [sys.executable, "-m", "celery", "--app", "kopra", "worker", "--pool", "solo", "--loglevel",
+    def start(*, beat: bool = False, extra_env: dict | None = None, concurrency: int = 0):
+        """``concurrency`` > 0 runs the prefork pool with that many children, as the Procfile does."""
+        pool = ["--pool", "prefork", "--concurrency", str(concurrency)] if concurrency else ["--pool", "solo"]
+        command = [sys.executable, "-m", "celery", "--app", "kopra", "worker", *pool, "--loglevel",
                    "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             command += ["--beat", "--schedule", str(tmp_path / "beat-schedule")]
@@ -344,6 +346,19 @@ def celery_worker_process(tmp_path, transactional_db, monkeypatch):
             print(output)
     celery_app.conf.broker_transport_options = transport_options
     _forget_broker_connections()
+
+
+def pool_children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a prefork worker's pool)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
 
 
 def _forget_broker_connections():

@@ -1,5 +1,12 @@
-import pytest
+import datetime as dt
+import time
 
+import pytest
+from django.utils import timezone
+
+from core.models import Heartbeat
+from core.services import heartbeat_record
+from kopra import health
 from kopra.celery import app as celery_app
 
 
@@ -10,13 +17,50 @@ def test_healthz_answers_ok_without_touching_anything(client):
 
 
 @pytest.mark.django_db
-def test_readyz_reports_database_and_broker_each(client):
+def test_readyz_reports_database_broker_and_scheduler_each(client):
+    heartbeat_record(name="beat")
     response = client.get("/readyz")
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ok"
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
+    assert body["checks"]["scheduler"]["ok"] is True
+    assert 0 <= body["checks"]["scheduler"]["heartbeat_age_seconds"] < 5
+
+
+@pytest.mark.django_db
+def test_readyz_answers_503_naming_the_scheduler_while_its_heartbeat_is_stale(client, settings, monkeypatch):
+    """A stuck worker or a stopped beat no longer runs the heartbeat: the probe fails so it is restarted."""
+    settings.SCHEDULER_STALE_AFTER_SECONDS = 120
+    monkeypatch.setattr(health, "_STARTED", time.monotonic() - 3600)
+    Heartbeat.objects.create(name="beat", beat_at=timezone.now() - dt.timedelta(seconds=121))
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["down"] == ["scheduler"]
+    assert "last heartbeat 121 s ago (limit 120 s)" in body["checks"]["scheduler"]["error"]
+
+    heartbeat_record(name="beat")  # the worker runs the next tick
+    assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_web_process_just_started_gives_the_scheduler_the_limit_to_beat(client, settings, monkeypatch):
+    settings.SCHEDULER_STALE_AFTER_SECONDS = 120
+    monkeypatch.setattr(health, "_STARTED", time.monotonic() - 10)  # just deployed: beat has not ticked yet
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["scheduler"]["heartbeat_age_seconds"] is None
+    Heartbeat.objects.create(name="beat", beat_at=timezone.now() - dt.timedelta(days=1))  # yesterday's run
+    assert client.get("/readyz").status_code == 200
+
+    monkeypatch.setattr(health, "_STARTED", time.monotonic() - 130)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "last heartbeat 86400 s ago (limit 120 s)" in response.json()["checks"]["scheduler"]["error"]
+    Heartbeat.objects.all().delete()
+    assert "no heartbeat yet (limit 120 s)" in client.get("/readyz").json()["checks"]["scheduler"]["error"]
 
 
 @pytest.fixture
@@ -33,6 +77,7 @@ def test_readyz_answers_503_naming_the_broker_once_redis_stops(client, private_r
     # Celery reads the CELERY_BROKER_URL variable before its configuration.
     monkeypatch.setenv("CELERY_BROKER_URL", private_redis["url"])
     assert celery_app.conf.broker_url == private_redis["url"]
+    heartbeat_record(name="beat")
     assert client.get("/readyz").status_code == 200
 
     private_redis["process"].kill()
