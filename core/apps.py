@@ -9,4 +9,5 @@ class CoreConfig(AppConfig):
     verbose_name = _("Kopra platform")
 
     def ready(self):
-        from core import checks  # noqa: F401  (the bank's gateways, checked at start)
+        # The bank's gateways, checked at start; the field__any lookup.
+        from core import checks, lookups  # noqa: F401

@@ -56,7 +56,7 @@ def fault_set(*, operation: str, error_rate: float = 0, latency_ms: int = 0, out
 def lookup(phones: list[str]) -> dict[str, bool]:
     """Which of ``phones`` have the Livin' app."""
     apply_fault(Fault.Operation.LOOKUP)
-    known = set(LivinUser.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    known = set(LivinUser.objects.filter(phone__any=list(phones)).values_list("phone", flat=True))
     return {phone: phone in known for phone in phones}
 
 
@@ -83,7 +83,7 @@ def push(bills: list[PushedBill]) -> dict[str, str]:
     statement); a bank slowed down by a fault shows one bill after another instead.
     """
     fault = apply_fault(Fault.Operation.PUSH)
-    languages = dict(LivinUser.objects.filter(phone__in={bill.phone for bill in bills})
+    languages = dict(LivinUser.objects.filter(phone__any=list({bill.phone for bill in bills}))
                      .values_list("phone", "language"))
     if fault is not None and fault.latency_ms:
         results = {}
@@ -112,7 +112,7 @@ def _notifications(bills: list[PushedBill], languages: dict[str, str], at) -> li
 def _show(bills: list[PushedBill], languages: dict[str, str]) -> dict[str, str]:
     """Shows the bills whose phone has Livin' and notifies each once, at once (core.bulk)."""
     results = {bill.reference: "pushed" if bill.phone in languages else "not_livin_user" for bill in bills}
-    shown_before = set(DisplayedBill.objects.filter(reference__in=list(results)).values_list("reference", flat=True))
+    shown_before = set(DisplayedBill.objects.filter(reference__any=list(results)).values_list("reference", flat=True))
     new = {bill.reference: bill for bill in bills if bill.phone in languages and bill.reference not in shown_before}
     if new:
         now = timezone.now()

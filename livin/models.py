@@ -102,8 +102,8 @@ class DisplayedBill(models.Model):
         MBP = "MBP", _("Mandiri Bill Payment")
         MVA = "MVA", _("Mandiri Virtual Account")
 
-    reference = models.CharField(_("reference"), max_length=24, unique=True, help_text=_("The portal's reference no."))
-    phone = models.CharField(_("phone"), max_length=16, db_index=True)
+    reference = models.CharField(_("reference"), max_length=24, help_text=_("The portal's reference no."))
+    phone = models.CharField(_("phone"), max_length=16)
     biller_code = models.CharField(_("biller code"), max_length=10)
     biller_name = models.CharField(_("biller name"), max_length=120, blank=True)
     bill_key = models.CharField(_("bill key"), max_length=20)
@@ -117,12 +117,19 @@ class DisplayedBill(models.Model):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     paid_amount = models.DecimalField(_("paid amount"), max_digits=15, decimal_places=2, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=3, choices=Channel, blank=True)
-    payment_reference = models.CharField(_("payment reference"), max_length=32, unique=True, null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=32, null=True, blank=True)  # noqa: DJ001 NULL until paid: the unique constraint ignores NULLs
 
     class Meta:
         verbose_name = _("sandbox displayed bill")
         verbose_name_plural = _("sandbox displayed bills")
         ordering = ["-pushed_at"]
+        # Declared here rather than with unique=/db_index= on the fields: those add a second
+        # index for LIKE searches on PostgreSQL, which nothing makes, to every push.
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="sandbox_displayed_reference"),
+            models.UniqueConstraint(fields=["payment_reference"], name="sandbox_payment_reference"),
+        ]
+        indexes = [models.Index(fields=["phone"], name="sandbox_displayed_phone")]
 
     def __str__(self) -> str:
         return f"{self.reference} → {self.phone}"
@@ -135,10 +142,8 @@ class DisplayedBill(models.Model):
 class Notification(models.Model):
     """A push notification in a phone's inbox."""
 
-    phone = models.CharField(_("phone"), max_length=16, db_index=True)
-    reference = models.CharField(
-        _("reference"), max_length=24, unique=True, help_text=_("One push per bill reference."),
-    )
+    phone = models.CharField(_("phone"), max_length=16)
+    reference = models.CharField(_("reference"), max_length=24, help_text=_("One push per bill reference."))
     title = models.CharField(_("title"), max_length=120)
     body = models.CharField(_("body"), max_length=300)
     at = models.DateTimeField(_("at"), default=timezone.now)
@@ -147,6 +152,9 @@ class Notification(models.Model):
         verbose_name = _("sandbox push notification")
         verbose_name_plural = _("sandbox push notifications")
         ordering = ["-at"]
+        # As DisplayedBill's: no LIKE index beside each.
+        constraints = [models.UniqueConstraint(fields=["reference"], name="sandbox_notification_reference")]
+        indexes = [models.Index(fields=["phone"], name="sandbox_notification_phone")]
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.title}"

@@ -15,8 +15,11 @@ class DeliveryAttempt(TenantModel):
         PUSH = "push", _("Push")
         WITHDRAW = "withdraw", _("Withdraw")
 
+    # No constraint in the database, as for a bill's timeline lines (reminders.BillEvent):
+    # attempts are written by the delivery batch that holds their bills.
     bill = models.ForeignKey(
         "reminders.Bill", verbose_name=_("bill"), on_delete=models.PROTECT, related_name="attempts",
+        db_constraint=False,
     )
     operation = models.CharField(_("operation"), max_length=10, choices=Operation)
     at = models.DateTimeField(_("at"), default=timezone.now)

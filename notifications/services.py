@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billers.models import Registration
 from core.bulk import insert_rows
 from core.observability import current_request_id
 from core.plugins import configured
@@ -72,6 +73,17 @@ def gateway_ready() -> bool:
     return False
 
 
+def _with_registrations(bills) -> list[Bill]:
+    """The bills, each with its registration, biller code and company, these read once for the
+    batch (a batch is mostly one code's bills): ``select_related`` would build them once a bill."""
+    bills = list(bills)
+    registrations = (Registration.objects.select_related("biller_code", "company")
+                     .in_bulk({bill.registration_id for bill in bills}))
+    for bill in bills:
+        Bill.registration.field.set_cached_value(bill, registrations[bill.registration_id])
+    return bills
+
+
 def claim(queryset, *, limit: int, lease_seconds: int | None = None) -> list[int]:
     """Leases up to ``limit`` rows of ``queryset`` whose lease is free; returns their ids.
 
@@ -87,7 +99,7 @@ def claim(queryset, *, limit: int, lease_seconds: int | None = None) -> list[int
             .values_list("pk", flat=True)[:limit]
         )
         if ids:
-            queryset.model.objects.filter(pk__in=ids).update(lease_until=now + lease)
+            queryset.model.objects.filter(pk__any=ids).update(lease_until=now + lease)
     return ids
 
 
@@ -104,8 +116,7 @@ def directory_check(*, bill_ids: list[int]) -> None:
     """Asks Livin' which payers have the app, for a batch of bills at once: users are scheduled,
     the others released, each group by one move (``bills_move``)."""
     started = time.monotonic()
-    bills = list(Bill.objects.filter(pk__in=bill_ids, status=BillStatus.RECEIVED)
-                 .select_related("registration__biller_code").order_by("pk"))
+    bills = _with_registrations(Bill.objects.filter(pk__any=bill_ids, status=BillStatus.RECEIVED).order_by("pk"))
     if not bills:
         return
     try:
@@ -114,7 +125,7 @@ def directory_check(*, bill_ids: list[int]) -> None:
         logger.warning("directory lookup failed, %d bills wait for the next sweep: %s", len(bills), exc)
         with transaction.atomic(durable=True):
             _attempts([bills[0]], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
-            Bill.objects.filter(pk__in=[b.pk for b in bills]).update(lease_until=None)
+            Bill.objects.filter(pk__any=[b.pk for b in bills]).update(lease_until=None)
         return
     batch = _batch_name("directory")
     with_app = [bill for bill in bills if users.get(bill.payer_phone)]
@@ -172,7 +183,7 @@ def _retry_later(bills: list[Bill], error: str) -> tuple[int, int]:
                                      reason=f"Not delivered before its end after {tries}: {error}",
                                      lease_until=None, push_attempts=attempts))
         if later:
-            retrying += Bill.objects.filter(pk__in=[bill.pk for bill in later], status=BillStatus.SCHEDULED).update(
+            retrying += Bill.objects.filter(pk__any=[bill.pk for bill in later], status=BillStatus.SCHEDULED).update(
                 push_attempts=attempts, next_push_at=next_push_at, lease_until=None)
     return retrying, failed
 
@@ -186,9 +197,8 @@ def push_bills(*, bill_ids: list[int]) -> None:
     an outage retries them all. One transaction, one statement per kind of change, one log line.
     """
     now = timezone.now()
-    bills = list(
-        Bill.objects.filter(pk__in=bill_ids, status=BillStatus.SCHEDULED, next_push_at__lte=now, end_at__gt=now)
-        .select_related("registration__biller_code", "registration__company")
+    bills = _with_registrations(
+        Bill.objects.filter(pk__any=bill_ids, status=BillStatus.SCHEDULED, next_push_at__lte=now, end_at__gt=now)
         .order_by("pk")
     )
     if not bills:
@@ -256,7 +266,7 @@ def expire_due_bills(*, limit: int = 1000) -> int:
         (BillStatus.PENDING_APPROVAL, BillStatus.CANCELLED, "Ended while waiting for approval"),
     ):
         ids = claim(ended.filter(status=status).order_by("end_at", "pk"), limit=limit)
-        bills = list(Bill.objects.filter(pk__in=ids, status=status).select_related("registration__biller_code"))
+        bills = _with_registrations(Bill.objects.filter(pk__any=ids, status=status))
         with transaction.atomic(durable=True):
             moved += len(bills_move(bills=bills, to_status=to_status, actor_label=SYSTEM, reason=reason,
                                     lease_until=None))

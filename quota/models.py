@@ -142,8 +142,10 @@ class LedgerEntry(TenantModel):
         RELEASE = "release", _("Release")
         ADJUST = "adjust", _("Adjustment")
 
+    # No index of its own: the account leads both ledger_event_once and ledger_account_recent,
+    # which serve every look-up by account, and each push writes an entry.
     account = models.ForeignKey(
-        QuotaAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="entries",
+        QuotaAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="entries", db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)
     units = models.BigIntegerField(_("units"))

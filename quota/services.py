@@ -183,7 +183,7 @@ def _book_each(*, registration: Registration, kind: str, references: list[str], 
     account moved once. Returns how many were booked."""
     with transaction.atomic():
         account = _locked_account(registration)
-        booked = set(LedgerEntry.objects.filter(account=account, kind=kind, reference__in=references)
+        booked = set(LedgerEntry.objects.filter(account=account, kind=kind, reference__any=references)
                      .values_list("reference", flat=True))
         todo = [reference for reference in dict.fromkeys(references) if reference not in booked]
         if not todo:

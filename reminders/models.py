@@ -158,7 +158,12 @@ class Bill(TenantModel):
 class BillEvent(models.Model):
     """One line of a bill's timeline: a status move, or something that happened to it."""
 
-    bill = models.ForeignKey(Bill, verbose_name=_("bill"), on_delete=models.PROTECT, related_name="events")
+    # No constraint in the database: PostgreSQL would look the bill up, at commit, for every
+    # line a delivery batch or an upload writes (a third of a push batch's commit). Lines are
+    # written only by ``bills_move`` and its kin, in the transaction that locks or creates
+    # their bills, and bills are never deleted (PROTECT holds in Django).
+    bill = models.ForeignKey(Bill, verbose_name=_("bill"), on_delete=models.PROTECT, related_name="events",
+                             db_constraint=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
     from_status = models.CharField(_("from status"), max_length=16, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, blank=True)

@@ -63,9 +63,9 @@ def _conflicts(registration: Registration, refused: list[tuple]) -> dict[str, Co
     used, or its bill key has an active reminder. Two look-ups for all of them."""
     references = {row[_PARTNER_REFERENCE] for row in refused if row[_PARTNER_REFERENCE]}
     keys = {row[_BILL_KEY] for row in refused}
-    used = set(Bill.objects.filter(company=registration.company_id, partner_reference_no__in=references)
+    used = set(Bill.objects.filter(company=registration.company_id, partner_reference_no__any=list(references))
                .values_list("partner_reference_no", flat=True)) if references else set()
-    active = dict(Bill.objects.filter(registration=registration, bill_key__in=keys, status__in=ACTIVE_STATUSES)
+    active = dict(Bill.objects.filter(registration=registration, bill_key__any=list(keys), status__in=ACTIVE_STATUSES)
                   .values_list("bill_key", "reference_no"))
     found = {}
     for row in refused:
@@ -256,11 +256,11 @@ def bills_move(
     if to_status == BillStatus.DISPLAYED:
         fields.setdefault("displayed_at", now)
     by_pk = {bill.pk: bill for bill in bills}
-    still = Bill.objects.select_for_update().filter(pk__in=list(by_pk), status=from_status).order_by("pk")
+    still = Bill.objects.select_for_update().filter(pk__any=list(by_pk), status=from_status).order_by("pk")
     ids = list(still.values_list("pk", flat=True))
     if not ids:
         return []
-    Bill.objects.filter(pk__in=ids).update(status=to_status, updated_at=now, **fields)
+    Bill.objects.filter(pk__any=ids).update(status=to_status, updated_at=now, **fields)
     moved = [by_pk[pk] for pk in ids]
     label = str(actor) if actor else actor_label
     plain = {name: value for name, value in fields.items() if not hasattr(value, "resolve_expression")}
