@@ -70,7 +70,9 @@ class Bill(TenantModel):
     company = models.ForeignKey(
         "billers.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+", db_index=False,
     )
-    reference_no = models.CharField(_("reference no."), max_length=24, unique=True, default=new_reference_no)
+    # Unique by Meta.constraints: unique=True would add a second index, for LIKE searches, which
+    # no query makes, to every bill written and to each of its moves.
+    reference_no = models.CharField(_("reference no."), max_length=24, default=new_reference_no)
     registration = models.ForeignKey(
         "billers.Registration", on_delete=models.PROTECT, related_name="bills", verbose_name=_("biller code"),
         db_index=False,
@@ -110,6 +112,7 @@ class Bill(TenantModel):
         verbose_name_plural = _("bills")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["reference_no"], name="bill_reference_no_unique"),
             models.UniqueConstraint(
                 fields=["registration", "bill_key"],
                 condition=Q(status__in=ACTIVE_STATUSES),

@@ -20,13 +20,14 @@ from tests.factories import registered_code
 pytestmark = pytest.mark.django_db
 
 ANSWERS: dict[str, str] = {}
+WITHOUT_APP = "+6289999999999"  # the one phone the scripted directory does not know
 
 
 class ScriptedBank:
     """A Livin' gateway that answers each reference as the test says (no answer at all: a timeout)."""
 
     def lookup_users(self, phones):
-        return {phone: True for phone in phones}
+        return {phone: phone != WITHOUT_APP for phone in phones}
 
     def push_bills(self, bills):
         return {bill.reference: ANSWERS[bill.reference] for bill in bills if ANSWERS.get(bill.reference)}
@@ -89,6 +90,10 @@ def test_a_batch_with_mixed_answers_records_each_bills_own_outcome(company, bank
 
 
 def test_a_push_batch_costs_the_same_statements_for_10_bills_as_for_100(company, bank):
+    """With a callback for each shown bill: its payload reads nothing more per bill."""
+    from notifications.callbacks import callback_setting_save
+
+    callback_setting_save(company=company, url="https://acme.example/callback")
     counts = []
     for count, code, first in ((10, "89123", 1), (100, "89124", 1000)):
         registration, bills = scheduled_bills(company, count, code=code, first=first)
@@ -98,20 +103,29 @@ def test_a_push_batch_costs_the_same_statements_for_10_bills_as_for_100(company,
             services.push_bills(bill_ids=ids)
         counts.append(len(queries))
         assert Bill.objects.filter(registration=registration, status=BillStatus.DISPLAYED).count() == count
+        assert CallbackEvent.objects.filter(bill__registration=registration, event="bill.displayed").count() == count
     # 90 more bills, at most a few more statements: SQLite splits a bulk INSERT of many rows
     # into several (its limit on parameters per statement); per bill it would be ~90 x 10.
     assert counts[1] <= counts[0] + 3, counts
 
 
 def test_a_directory_check_batch_costs_the_same_statements_for_10_bills_as_for_100(company, bank):
+    """Every fifth payer without the app: those are released and their biller told by callback."""
+    from notifications.callbacks import callback_setting_save
+
+    callback_setting_save(company=company, url="https://acme.example/callback")
     counts = []
     for count, code, first in ((10, "89123", 1), (100, "89124", 1000)):
         registration = registered_code(company, quota=1000, code=code)
-        bills = [factories.make_bill(registration, number) for number in range(first, first + count)]
+        bills = [factories.make_bill(registration, number, **({"payer_phone": WITHOUT_APP} if number % 5 == 0 else {}))
+                 for number in range(first, first + count)]
         with CaptureQueriesContext(connection) as queries:
             services.directory_check(bill_ids=[bill.pk for bill in bills])
         counts.append(len(queries))
-        assert Bill.objects.filter(registration=registration, status=BillStatus.SCHEDULED).count() == count
+        assert Bill.objects.filter(registration=registration, status=BillStatus.SCHEDULED).count() == count * 4 // 5
+        assert Bill.objects.filter(registration=registration, status=BillStatus.NOT_LIVIN_USER).count() == count // 5
+        assert CallbackEvent.objects.filter(bill__registration=registration, event="bill.not_livin_user").count() == (
+            count // 5)
     assert counts[1] <= counts[0] + 3, counts
 
 
