@@ -47,6 +47,8 @@ app.conf.beat_schedule = {
     "notifications.dispatch_due_bills": {"task": "notifications.dispatch_due_bills", "schedule": 2.0},
     "notifications.expire_due_bills": {"task": "notifications.expire_due_bills", "schedule": 10.0},
     "notifications.deliver_due_callbacks": {"task": "notifications.deliver_due_callbacks", "schedule": 5.0},
+    # quota.low once per crossing of a code's threshold, read from the accounts each minute.
+    "notifications.quota_low_sweep": {"task": "notifications.quota_low_sweep", "schedule": 60.0},
     # An upload check or decision whose task was lost is queued again past its lease.
     "reminders.requeue_stalled_uploads": {"task": "reminders.requeue_stalled_uploads", "schedule": 60.0},
     # Stored files and problem lists of finished uploads go after UPLOAD_RETENTION_DAYS.

@@ -308,6 +308,10 @@ for _setting, _path in (("LIVIN_GATEWAY", LIVIN_GATEWAY), ("PAYMENTS_GATEWAY", P
             f"or name the bank's gateway in {_setting}."
         )
 LIVIN_BASE_URL = env.str("LIVIN_BASE_URL", default="http://127.0.0.1:8000")
+
+# Where billers reach the console: links the portal sends out (an upload's report in the
+# upload.processed callback) start with it.
+CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000")
 LIVIN_PARTNER_ID = env.str("LIVIN_PARTNER_ID", default="kopra-portal")
 # Development only, like SECRET_KEY's default: it is public, so production refuses it.
 INSECURE_DEFAULT_LIVIN_SECRET = "sandbox-livin-secret-change-me"

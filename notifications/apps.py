@@ -14,3 +14,5 @@ class NotificationsConfig(AppConfig):
         # transaction), and an ended bill that was shown is withdrawn from Livin'.
         lifecycle.on_bills_moved(callbacks.bills_event)
         lifecycle.on_bills_moved(services.withdraw_when_ended)
+        # After an upload's check: its biller hears the totals (upload.processed).
+        lifecycle.on_upload_checked(callbacks.upload_event)

@@ -12,13 +12,16 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from billers.models import Company
 from core import crypto, outbound, signing
 from core.errors import InvalidInput
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
+from quota.services import quota_low_crossings
 
 BILL_EVENTS = {
     "DISPLAYED": "bill.displayed",
@@ -112,6 +115,59 @@ def bills_event(bills, from_status: str = "") -> None:
         )
         for bill in reported if bill.company_id in listening
     ])
+
+
+def _queue_event(company_id: int, event: str, data: dict) -> CallbackEvent | None:
+    """One event for a company with a callback URL, written in the caller's transaction."""
+    if not CallbackSetting.objects.filter(company_id=company_id, enabled=True).exists():
+        return None
+    now = timezone.now()
+    return CallbackEvent.objects.create(
+        company_id=company_id, event=event, external_id=new_external_id(),
+        payload={"event": event, "occurredAt": signing.format_timestamp(now), "data": data},
+        next_attempt_at=now, give_up_at=now + RETRY_FOR,
+    )
+
+
+def upload_payload(upload) -> dict:
+    """An upload whose check has ended, as ``upload.processed`` reports it (docs/api.md, section 12)."""
+    refused = upload.status == "refused"
+    return {
+        "uploadId": upload.pk,
+        "fileName": upload.original_name,
+        "billerCode": upload.registration.code,
+        "status": upload.status.upper(),
+        "rowsTotal": upload.rows_total,
+        "validRows": None if refused else upload.valid_rows,
+        "invalidRows": None if refused else upload.invalid_rows,
+        "repeatedRows": None if refused else upload.duplicate_rows,
+        "activeReminderRows": None if refused else upload.active_conflicts,
+        "refusal": {"code": upload.refusal_code, "message": upload.refusal_text} if refused else None,
+        "reportUrl": settings.CONSOLE_BASE_URL.rstrip("/") + reverse("upload_detail", args=[upload.pk]),
+    }
+
+
+def quota_low_sweep() -> int:
+    """``quota.low`` for each code whose available quota fell below its threshold since last said:
+    once per crossing, written with the mark that says it was told (beat, every minute)."""
+    with transaction.atomic():
+        accounts = quota_low_crossings()
+        for account in accounts:
+            registration = account.registration
+            _queue_event(account.company_id, "quota.low", {
+                "billerCode": registration.code,
+                "available": account.available,
+                "threshold": registration.low_quota_threshold,
+                "quotaUrl": settings.CONSOLE_BASE_URL.rstrip("/") + reverse("quota_detail", args=[registration.pk]),
+            })
+    return len(accounts)
+
+
+def upload_event(upload) -> None:
+    """``upload.processed``: an upload's check has ended, checked or refused; once per upload
+    (a ``reminders.lifecycle`` hook, in the transaction that ended the check)."""
+    with translation.override("en"):  # the refusal in the contract's language
+        _queue_event(upload.company_id, "upload.processed", upload_payload(upload))
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -75,6 +75,12 @@ def withdraw_bill(self, bill_id: int, **kwargs) -> None:
         raise self.retry(countdown=min(60, 5 * 2 ** self.request.retries))
 
 
+@shared_task(name="notifications.quota_low_sweep")
+def quota_low_sweep(**kwargs) -> int:
+    """quota.low to each biller whose code's available quota fell below its threshold."""
+    return callbacks.quota_low_sweep()
+
+
 @shared_task(name="notifications.deliver_due_callbacks")
 def deliver_due_callbacks(**kwargs) -> int:
     ids = callbacks.callbacks_claim(limit=200)

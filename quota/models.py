@@ -112,6 +112,9 @@ class QuotaAccount(TenantModel):
     balance = models.BigIntegerField(_("balance"), default=0)
     reserved = models.BigIntegerField(_("reserved"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set when the biller is told (quota.low) that the available quota fell below the code's
+    # threshold, cleared once it is back at or above it: told once per crossing.
+    low_said_at = models.DateTimeField(_("low quota said at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("quota account")

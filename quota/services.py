@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -324,3 +324,20 @@ def quota_adjust(*, registration: Registration, units: int, reason: str, actor, 
                 details={"units": units, "reference": reference, "balance_after": entry.balance_after},
             )
     return entry
+
+
+def quota_low_crossings(*, limit: int = 500) -> list[QuotaAccount]:
+    """The accounts of active codes whose available quota has fallen below their threshold since it
+    was last said, each marked as said (in the caller's transaction) so it is said once per
+    crossing; accounts back at or above their threshold are unmarked, to be said again when they
+    next fall. Runs from a sweep: the hot paths that move quota do not pay for it."""
+    below = Q(balance__lt=F("reserved") + F("registration__low_quota_threshold"))
+    QuotaAccount.objects.filter(~below, low_said_at__isnull=False).update(low_said_at=None)
+    candidates = list(QuotaAccount.objects.filter(below, low_said_at__isnull=True,
+                                                  registration__status=Registration.Status.ACTIVE)
+                      .values_list("pk", flat=True)[:limit])
+    now = timezone.now()
+    # One conditional update each: of two sweeps at once, one says it.
+    crossed = [pk for pk in candidates if QuotaAccount.objects.filter(pk=pk, low_said_at__isnull=True).update(
+        low_said_at=now)]
+    return list(QuotaAccount.objects.filter(pk__in=crossed).select_related("registration__biller_code"))

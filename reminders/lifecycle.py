@@ -1,4 +1,5 @@
-"""What must follow a bill's move, in one place: the hooks other apps register here.
+"""What must follow a bill's move, or the end of an upload's check, in one place: the hooks
+other apps register here.
 
 ``reminders`` owns the bill's lifecycle (``reminders.services.bills_move``); the apps that
 act on a move (the biller's callback, the withdrawal from Livin') register a hook in their
@@ -27,3 +28,22 @@ def bills_moved(bills: list, from_status: str) -> None:
     """Runs every registered hook for ``bills``, just moved together from ``from_status``."""
     for hook in _hooks:
         hook(bills, from_status)
+
+
+UploadChecked = Callable[..., None]  # hook(upload)
+
+_upload_hooks: list[UploadChecked] = []
+
+
+def on_upload_checked(hook: UploadChecked) -> UploadChecked:
+    """Registers ``hook(upload)`` to follow the end of every upload's check (once per hook)."""
+    if hook not in _upload_hooks:
+        _upload_hooks.append(hook)
+    return hook
+
+
+def upload_checked(upload) -> None:
+    """Runs every registered hook for ``upload``, whose check has just ended (checked or refused),
+    inside the transaction that ended it: once per upload, as only one run of a check ends it."""
+    for hook in _upload_hooks:
+        hook(upload)

@@ -19,7 +19,7 @@ from core.audit import audit_record
 from fileformat import CellError, FileRefused, RowChecker, open_upload
 from fileformat.readers import UploadRows
 from quota.selectors import quota_available
-from reminders import sql
+from reminders import lifecycle, sql
 from reminders.models import Upload, UploadError, UploadRow, translated
 from reminders.uploads.checks import _flag_repeats, _flag_taken, _problem_counts, _record_flagged
 from reminders.uploads.rules import (
@@ -299,6 +299,7 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
                      f"{upload.invalid_rows} invalid, {upload.duplicate_rows} repeated, "
                      f"{upload.active_conflicts} with an active reminder",
         )
+        lifecycle.upload_checked(upload)  # the biller's upload.processed callback
     return upload
 
 
@@ -309,9 +310,10 @@ def _refuse(upload: Upload, code: str, message: str, params: dict) -> Upload:
             status=Status.REFUSED, refusal_code=code[:64], refusal_message=message, refusal_params=params,
             validated_at=timezone.now(),
         )
-        upload = Upload.objects.select_related("company").get(pk=upload.pk)
+        upload = Upload.objects.select_related("company", "registration__biller_code").get(pk=upload.pk)
         if moved:
             _clear_staging(upload)
+            lifecycle.upload_checked(upload)
             audit_record(action="upload.refused", actor=None, company=upload.company, obj=upload,
                          sentence=f"Upload #{upload.pk} ({upload.original_name}) refused: "
                                   f"{translated(message, params)}")

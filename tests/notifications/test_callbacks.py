@@ -148,3 +148,111 @@ def test_the_console_refuses_a_callback_url_on_the_banks_network(admin_client, s
     assert response.status_code == 200
     assert "private or local network" in response.content.decode()
     assert not CallbackSetting.objects.exists()
+
+
+# --- Events that are not a bill's --------------------------------------------------------------
+
+
+def _upload(registration, maker, content: bytes, django_capture_on_commit_callbacks):
+    """An upload received and checked as the worker checks it (twice: a redelivered task)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reminders import uploads
+
+    with django_capture_on_commit_callbacks(execute=False):  # the check runs here, not queued
+        upload = uploads.upload_receive(registration=registration, actor=maker,
+                                        uploaded_file=SimpleUploadedFile("tagihan-desember.csv", content))
+    uploads.upload_validate(upload=upload)
+    return uploads.upload_validate(upload=upload)  # a second run of the task ends nothing again
+
+
+def _events(receiver, name):
+    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    return [body for body in bodies if body["event"] == name]
+
+
+def test_upload_processed_is_sent_once_an_uploads_check_ends_with_its_totals_and_report(
+    registration, maker, receiver, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.CONSOLE_BASE_URL = "https://kopra.example.co.id/"
+    start = timezone.localdate().strftime("%d/%m/%Y")
+    end = (timezone.localdate() + dt.timedelta(days=20)).strftime("%d/%m/%Y")
+    rows = ["bill_key,payer_phone,payer_name,amount,start_date,end_date",
+            f"K1,081234567890,Budi,150000,{start},{end}", f"K2,081234567891,Siti,75000,{start},{end}",
+            f"K2,081234567892,Ani,75000,{start},{end}", f"K3,not-a-phone,Rudi,10000,{start},{end}"]
+    upload = _upload(registration, maker, ("\r\n".join(rows) + "\r\n").encode(), django_capture_on_commit_callbacks)
+    deliver_all()
+
+    [event] = _events(receiver, "upload.processed")
+    assert event["data"] == {
+        "uploadId": upload.pk, "fileName": "tagihan-desember.csv", "billerCode": registration.code,
+        "status": "VALIDATED", "rowsTotal": 4, "validRows": 2, "invalidRows": 1, "repeatedRows": 1,
+        "activeReminderRows": 0, "refusal": None,
+        "reportUrl": f"https://kopra.example.co.id/uploads/{upload.pk}/",
+    }
+    request = receiver.requests[-1]
+    assert signing.verify_hmac_signature(receiver.secret, "POST", request["path"], "", request["body"],
+                                         request["headers"]["X-TIMESTAMP"], request["headers"]["X-SIGNATURE"])
+
+
+def test_upload_processed_says_why_a_file_was_refused(
+    registration, maker, receiver, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    upload = _upload(registration, maker, b"name;phone\r\nBudi;0812\r\n", django_capture_on_commit_callbacks)
+    deliver_all()
+
+    [event] = _events(receiver, "upload.processed")
+    assert event["data"]["uploadId"] == upload.pk and event["data"]["status"] == "REFUSED"
+    assert event["data"]["validRows"] is None
+    assert event["data"]["refusal"] == {"code": upload.refusal_code, "message": upload.refusal_message % (
+        upload.refusal_params or {})}
+    assert event["data"]["refusal"]["code"]
+
+
+def test_quota_low_is_sent_once_per_crossing_of_the_codes_threshold(registration, receiver, settings):
+    from notifications.tasks import quota_low_sweep
+    from quota.services import quota_grant, quota_reserve
+
+    settings.CONSOLE_BASE_URL = "https://kopra.example.co.id"
+    registration.low_quota_threshold = 10
+    registration.save(update_fields=["low_quota_threshold"])
+    assert quota_low_sweep() == 0  # 100 available
+
+    quota_reserve(registration=registration, units=91, reference="test:a")  # 9 left: below
+    assert quota_low_sweep() == 1
+    quota_reserve(registration=registration, units=4, reference="test:b")  # lower still: the same crossing
+    assert quota_low_sweep() == 0
+    quota_grant(registration=registration, units=20, reference="test:c")  # 25: back above
+    assert quota_low_sweep() == 0
+    quota_reserve(registration=registration, units=16, reference="test:d")  # 9 again: a new crossing
+    assert quota_low_sweep() == 1
+    deliver_all()
+
+    events = _events(receiver, "quota.low")
+    assert [event["data"] for event in events] == [
+        {"billerCode": registration.code, "available": 9, "threshold": 10,
+         "quotaUrl": f"https://kopra.example.co.id/quota/{registration.pk}/"},
+        {"billerCode": registration.code, "available": 9, "threshold": 10,
+         "quotaUrl": f"https://kopra.example.co.id/quota/{registration.pk}/"},
+    ]
+    assert len({r["headers"]["X-EXTERNAL-ID"] for r in receiver.requests}) == 2
+
+
+def test_quota_low_is_said_only_for_active_codes_and_sent_only_where_a_url_is_set(company, registration):
+    from billers.models import Registration
+    from notifications.tasks import quota_low_sweep
+    from quota.models import QuotaAccount
+    from quota.services import quota_reserve
+    from tests.factories import registered_code
+
+    stopped = registered_code(company, quota=100, code="89124")
+    for code in (registration, stopped):
+        quota_reserve(registration=code, units=99, reference=f"test:{code.pk}")
+    Registration.objects.filter(pk=stopped.pk).update(status=Registration.Status.STOPPED)
+
+    assert quota_low_sweep() == 1  # the active code's crossing is marked ...
+    assert not CallbackEvent.objects.exists()  # ... with no URL to tell
+    assert QuotaAccount.objects.get(registration=registration).low_said_at is not None
+    assert QuotaAccount.objects.get(registration=stopped).low_said_at is None
