@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.migration_ops import KeepAppendOnly
+
 
 class Migration(migrations.Migration):
 
@@ -11,9 +13,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        KeepAppendOnly("LedgerEntry"),  # SQLite builds the table anew below, without its triggers
         migrations.AlterField(
             model_name='ledgerentry',
             name='account',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='quota.quotaaccount', verbose_name='account'),
         ),
+        KeepAppendOnly("LedgerEntry"),
     ]

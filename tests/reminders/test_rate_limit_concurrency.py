@@ -72,8 +72,10 @@ def away_from_the_minute_boundary():
 
 
 def burst(client) -> list[str]:
-    client.get_token()
+    # The wait first: a connection left idle through it would be closed by gunicorn (its
+    # keep-alive is 2 s) just as a calling thread may take it from the pool again.
     away_from_the_minute_boundary()
+    client.get_token()
     with ThreadPoolExecutor(max_workers=CALLS) as pool:
         responses = list(pool.map(lambda _: client.call(QUOTA_PATH, {"billerCode": "89123"}), range(CALLS)))
     return [r.body.get("responseCode") for r in responses]
