@@ -39,7 +39,10 @@ def web_processes(transactional_db):
                "WEB_CONCURRENCY": "2", "WEB_THREADS": "16", "CONN_MAX_AGE": "0", **extra_env}
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "kopra.wsgi:application", "--config", "kopra/gunicorn.conf.py",
-             "--access-logfile", "/dev/null"],
+             "--access-logfile", "/dev/null", "--error-logfile", "-",
+             # A connection the client pools between two calls must not be closed under it:
+             # on a loaded machine a calling thread may start seconds after another finished.
+             "--keep-alive", "60"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         started.append(process)
@@ -59,10 +62,11 @@ def web_processes(transactional_db):
     for process in started:
         process.terminate()
         try:
-            process.communicate(timeout=20)
+            output, _ = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            output, _ = process.communicate()
+        print(output[-6000:])  # shown with a failure: what the server said
 
 
 def away_from_the_minute_boundary():
@@ -72,8 +76,6 @@ def away_from_the_minute_boundary():
 
 
 def burst(client) -> list[str]:
-    # The wait first: a connection left idle through it would be closed by gunicorn (its
-    # keep-alive is 2 s) just as a calling thread may take it from the pool again.
     away_from_the_minute_boundary()
     client.get_token()
     with ThreadPoolExecutor(max_workers=CALLS) as pool:
