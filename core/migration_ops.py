@@ -1,4 +1,4 @@
-"""A migration operation that makes a table append-only in the database itself."""
+"""Migration operations that make a table append-only in the database itself, and keep it so."""
 
 from django.db.migrations.operations.base import Operation
 
@@ -17,13 +17,8 @@ def _sqlite_triggers(schema_editor, table: str) -> None:
         """)
 
 
-class MakeAppendOnly(Operation):
-    """Refuses UPDATE and DELETE on ``model_name``'s table with triggers.
-
-    PostgreSQL and SQLite both get triggers, so the protection holds on the embedded
-    default too. (PostgreSQL's TRUNCATE bypasses row triggers; production also revokes
-    it from the application role, see the README's Operations section.)
-    """
+class _AppendOnlyOperation(Operation):
+    """Changes the database, never the models' state."""
 
     reduces_to_sql = True
     reversible = True
@@ -34,8 +29,17 @@ class MakeAppendOnly(Operation):
     def state_forwards(self, app_label, state):
         pass
 
-    def _table(self, app_label, to_state):
-        return to_state.apps.get_model(app_label, self.model_name)._meta.db_table
+    def _table(self, app_label, state):
+        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+
+
+class MakeAppendOnly(_AppendOnlyOperation):
+    """Refuses UPDATE and DELETE on ``model_name``'s table with triggers.
+
+    PostgreSQL and SQLite both get triggers, so the protection holds on the embedded
+    default too. (PostgreSQL's TRUNCATE bypasses row triggers; production also revokes
+    it from the application role, see the README's Operations section.)
+    """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         table = self._table(app_label, to_state)
@@ -71,7 +75,7 @@ class MakeAppendOnly(Operation):
         return f"Make {self.model_name} append-only"
 
 
-class KeepAppendOnly(Operation):
+class KeepAppendOnly(_AppendOnlyOperation):
     """Puts back the append-only triggers of ``model_name`` that SQLite lost (a no-op elsewhere).
 
     SQLite alters a column by building the table anew, and a table built anew has none of
@@ -79,18 +83,9 @@ class KeepAppendOnly(Operation):
     an append-only table, and before it too, so that unapplying the migration restores them.
     """
 
-    reduces_to_sql = True
-    reversible = True
-
-    def __init__(self, model_name: str):
-        self.model_name = model_name
-
-    def state_forwards(self, app_label, state):
-        pass
-
     def _restore(self, app_label, schema_editor, state):
         if schema_editor.connection.vendor == "sqlite":
-            _sqlite_triggers(schema_editor, state.apps.get_model(app_label, self.model_name)._meta.db_table)
+            _sqlite_triggers(schema_editor, self._table(app_label, state))
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         self._restore(app_label, schema_editor, to_state)

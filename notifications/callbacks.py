@@ -22,6 +22,7 @@ from core import crypto, outbound, signing
 from core.errors import InvalidInput
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
 from quota.services import quota_low_crossings
+from reminders.models import Upload
 
 BILL_EVENTS = {
     "DISPLAYED": "bill.displayed",
@@ -96,42 +97,41 @@ def bill_payload(bill) -> dict:
     }
 
 
-def bills_event(bills, from_status: str = "") -> None:
-    """Reports the bills' new status to their billers, where it is a status callers hear about: one
-    outbox row per bill of a company with a callback URL, all written by one statement in the
-    transaction that moved them (a ``reminders.lifecycle`` hook)."""
-    reported = [bill for bill in bills if bill.status in BILL_EVENTS]
-    if not reported:
+def _queue_events(events: list[tuple[int, str, dict, object]]) -> None:
+    """Writes ``(company id, event, data, bill or None)`` for each company with a callback URL: one
+    outbox row each, all by one statement, in the caller's transaction (so an event is never
+    sent for a change that rolled back)."""
+    if not events:
         return
     listening = set(CallbackSetting.objects.filter(
-        company_id__in={bill.company_id for bill in reported}, enabled=True).values_list("company_id", flat=True))
+        company_id__in={company_id for company_id, *_ in events}, enabled=True).values_list("company_id", flat=True))
     now = timezone.now()
     occurred = signing.format_timestamp(now)
     CallbackEvent.objects.bulk_create([
         CallbackEvent(
-            company_id=bill.company_id, bill=bill, event=BILL_EVENTS[bill.status], external_id=new_external_id(),
-            payload={"event": BILL_EVENTS[bill.status], "occurredAt": occurred, "data": bill_payload(bill)},
+            company_id=company_id, bill=bill, event=event, external_id=new_external_id(),
+            payload={"event": event, "occurredAt": occurred, "data": data},
             next_attempt_at=now, give_up_at=now + RETRY_FOR,
         )
-        for bill in reported if bill.company_id in listening
+        for company_id, event, data, bill in events if company_id in listening
     ])
 
 
-def _queue_event(company_id: int, event: str, data: dict) -> CallbackEvent | None:
-    """One event for a company with a callback URL, written in the caller's transaction."""
-    if not CallbackSetting.objects.filter(company_id=company_id, enabled=True).exists():
-        return None
-    now = timezone.now()
-    return CallbackEvent.objects.create(
-        company_id=company_id, event=event, external_id=new_external_id(),
-        payload={"event": event, "occurredAt": signing.format_timestamp(now), "data": data},
-        next_attempt_at=now, give_up_at=now + RETRY_FOR,
-    )
+def _console_link(route: str, pk: int) -> str:
+    """A console page's address as billers reach it (``CONSOLE_BASE_URL``)."""
+    return settings.CONSOLE_BASE_URL.rstrip("/") + reverse(route, args=[pk])
+
+
+def bills_event(bills, from_status: str = "") -> None:
+    """Reports the bills' new status to their billers, where it is a status callers hear about
+    (a ``reminders.lifecycle`` hook, in the transaction that moved them)."""
+    _queue_events([(bill.company_id, BILL_EVENTS[bill.status], bill_payload(bill), bill)
+                   for bill in bills if bill.status in BILL_EVENTS])
 
 
 def upload_payload(upload) -> dict:
     """An upload whose check has ended, as ``upload.processed`` reports it (docs/api.md, section 12)."""
-    refused = upload.status == "refused"
+    refused = upload.status == Upload.Status.REFUSED
     return {
         "uploadId": upload.pk,
         "fileName": upload.original_name,
@@ -143,7 +143,7 @@ def upload_payload(upload) -> dict:
         "repeatedRows": None if refused else upload.duplicate_rows,
         "activeReminderRows": None if refused else upload.active_conflicts,
         "refusal": {"code": upload.refusal_code, "message": upload.refusal_text} if refused else None,
-        "reportUrl": settings.CONSOLE_BASE_URL.rstrip("/") + reverse("upload_detail", args=[upload.pk]),
+        "reportUrl": _console_link("upload_detail", upload.pk),
     }
 
 
@@ -152,14 +152,12 @@ def quota_low_sweep() -> int:
     once per crossing, written with the mark that says it was told (beat, every minute)."""
     with transaction.atomic():
         accounts = quota_low_crossings()
-        for account in accounts:
-            registration = account.registration
-            _queue_event(account.company_id, "quota.low", {
-                "billerCode": registration.code,
-                "available": account.available,
-                "threshold": registration.low_quota_threshold,
-                "quotaUrl": settings.CONSOLE_BASE_URL.rstrip("/") + reverse("quota_detail", args=[registration.pk]),
-            })
+        _queue_events([(account.company_id, "quota.low", {
+            "billerCode": account.registration.code,
+            "available": account.available,
+            "threshold": account.registration.low_quota_threshold,
+            "quotaUrl": _console_link("quota_detail", account.registration_id),
+        }, None) for account in accounts])
     return len(accounts)
 
 
@@ -167,7 +165,7 @@ def upload_event(upload) -> None:
     """``upload.processed``: an upload's check has ended, checked or refused; once per upload
     (a ``reminders.lifecycle`` hook, in the transaction that ended the check)."""
     with translation.override("en"):  # the refusal in the contract's language
-        _queue_event(upload.company_id, "upload.processed", upload_payload(upload))
+        _queue_events([(upload.company_id, "upload.processed", upload_payload(upload), None)])
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import signing
 from notifications import callbacks
@@ -206,9 +206,9 @@ def test_upload_processed_says_why_a_file_was_refused(
     [event] = _events(receiver, "upload.processed")
     assert event["data"]["uploadId"] == upload.pk and event["data"]["status"] == "REFUSED"
     assert event["data"]["validRows"] is None
-    assert event["data"]["refusal"] == {"code": upload.refusal_code, "message": upload.refusal_message % (
-        upload.refusal_params or {})}
-    assert event["data"]["refusal"]["code"]
+    with translation.override("en"):
+        assert event["data"]["refusal"] == {"code": upload.refusal_code, "message": upload.refusal_text}
+    assert event["data"]["refusal"]["code"] and event["data"]["refusal"]["message"]
 
 
 def test_quota_low_is_sent_once_per_crossing_of_the_codes_threshold(registration, receiver, settings):

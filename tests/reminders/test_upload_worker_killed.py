@@ -48,6 +48,7 @@ def test_an_upload_check_whose_pool_is_killed_finishes_with_each_row_staged_once
         assert time.monotonic() < deadline and worker.poll() is None, "the check never started"
         time.sleep(0.02)
     children = pool_children(worker.pid)
+    assert len(children) == 2
     for pid in children:
         os.kill(pid, signal.SIGKILL)
     upload.refresh_from_db()
