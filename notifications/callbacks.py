@@ -94,6 +94,8 @@ def bill_payload(bill) -> dict:
         "displayedAt": iso(bill.displayed_at),
         "paidAt": iso(bill.paid_at),
         "paidAmount": {"value": f"{bill.paid_amount:.2f}", "currency": "IDR"} if bill.paid_amount else None,
+        "paymentChannel": bill.payment_channel or None,
+        "paymentReferenceNo": bill.payment_reference or None,
     }
 
 

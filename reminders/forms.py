@@ -52,15 +52,16 @@ class BillFilterForm(forms.Form):
 
     SORT_CHOICES = [("created", _("Created")), ("start", _("Start")), ("end", _("End")), ("amount", _("Amount"))]
     ORDER_CHOICES = [("desc", _("Newest / largest first")), ("asc", _("Oldest / smallest first"))]
-    PERIOD_CHOICES = [("created", _("Created between")), ("start", _("Starts between"))]
+    PERIOD_CHOICES = [("created", _("Created between")), ("start", _("Starts between")), ("paid", _("Paid between"))]
 
     q = forms.CharField(label=_("Search"), max_length=64, required=False,
                         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
                                                       "aria-describedby": "id_q-help"}),
-                        help_text=_("A reference, bill key, your reference or a phone number."))
+                        help_text=_("A reference, bill key, your reference, payment reference or phone number."))
     code = forms.ModelChoiceField(label=_("Biller code"), queryset=None, required=False, empty_label=_("All codes"))
     status = forms.ChoiceField(label=_("Status"), required=False)
     source = forms.ChoiceField(label=_("Source"), required=False)
+    channel = forms.ChoiceField(label=_("Paid through"), required=False)
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
     date_from = forms.DateField(label=_("From (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("Until (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -72,13 +73,14 @@ class BillFilterForm(forms.Form):
     order = forms.ChoiceField(label=_("Order"), choices=ORDER_CHOICES, required=False)
 
     def __init__(self, *args, registrations, **kwargs):
-        from reminders.models import BillSource, BillStatus
+        from reminders.models import BillSource, BillStatus, PaymentChannel
 
         super().__init__(*args, **kwargs)
         self.fields["code"].queryset = registrations
         self.fields["code"].label_from_instance = lambda r: f"{r.code} · {r.biller_code.name}"
         self.fields["status"].choices = [("", _("All statuses")), *BillStatus.choices]
         self.fields["source"].choices = [("", _("All sources")), *BillSource.choices]
+        self.fields["channel"].choices = [("", _("Any channel")), *PaymentChannel.choices]
 
     def clean_phone(self):
         return _normalised_phone(self.cleaned_data["phone"], strict=True)
@@ -99,6 +101,7 @@ class BillFilterForm(forms.Form):
         search = data["q"].strip()
         return BillFilters(
             registration=data["code"], status=data["status"], source=data["source"],
+            payment_channel=data["channel"],
             period=data["period"] or "created", date_from=data["date_from"], date_to=data["date_to"],
             phone=data["phone"], bill_key=data["bill_key"].strip(),
             partner_reference_no=data["partner_reference_no"].strip(), search=search,

@@ -46,6 +46,13 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class PaymentChannel(models.TextChoices):
+    """How a payer paid a bill in Livin': the bank's two bill-payment channels."""
+
+    MBP = "MBP", _("Mandiri Bill Payment (MBP)")
+    MVA = "MVA", _("Mandiri Virtual Account (MVA)")
+
+
 class BillSource(models.TextChoices):
     API = "api", _("Open API")
     CONSOLE = "console", _("Single entry")
@@ -95,6 +102,13 @@ class Bill(TenantModel):
     displayed_at = models.DateTimeField(_("displayed at"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     paid_amount = models.DecimalField(_("paid amount"), max_digits=15, decimal_places=2, null=True, blank=True)
+    # Empty until paid. A default in the database too, as uploads and the API write bills by
+    # raw statements that name only the columns a new bill has.
+    payment_channel = models.CharField(_("payment channel"), max_length=3, choices=PaymentChannel, blank=True,
+                                       default="", db_default="")
+    # The bank's id of the payment: what the payer's receipt and the bank's statement show.
+    payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True, default="",
+                                         db_default="")
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # Delivery bookkeeping, claimed by the scheduler with a lease instead of long countdowns.
     next_push_at = models.DateTimeField(_("next push at"), null=True, blank=True)
@@ -144,6 +158,9 @@ class Bill(TenantModel):
             models.Index(fields=["company", "displayed_at"], name="bill_shown",
                          condition=Q(displayed_at__isnull=False)),
             models.Index(fields=["company", "paid_at"], name="bill_paid", condition=Q(paid_at__isnull=False)),
+            # A payer's complaint quotes the receipt's payment reference; partial, so unpaid bills cost nothing.
+            models.Index(fields=["company", "payment_reference"], name="bill_payment_reference",
+                         condition=Q(paid_at__isnull=False)),
             models.Index(fields=["next_push_at"], name="bill_scheduled_push",
                          condition=Q(status=BillStatus.SCHEDULED)),
             models.Index(fields=["status", "end_at"], name="bill_due_to_end"),

@@ -27,6 +27,7 @@ from reminders.models import (
     BillEvent,
     BillSource,
     BillStatus,
+    PaymentChannel,
     Upload,
     UploadRow,
     new_reference_no,
@@ -357,10 +358,16 @@ def bill_payment_received(*, reference: str, amount, channel: str, payment_refer
         raise PaymentRefused(f"Bill {reference} is {bill.status}, not payable.")
     if amount != bill.amount:
         raise PaymentRefused(f"Closed payment: {amount} paid, exactly {bill.amount} due.")
+    if channel not in PaymentChannel.values:
+        raise PaymentRefused(f"Unknown payment channel {channel!r}: MBP or MVA.")
+    payment_reference = (payment_reference or "").strip()
+    if not payment_reference or len(payment_reference) > 64:
+        raise PaymentRefused(f"A payment reference of 1 to 64 characters is required, not {payment_reference!r}.")
     bill_transition(
         bill=bill, to_status=BillStatus.PAID, actor_label=f"Livin' ({channel})",
         reason=f"Paid through {channel}, payment {payment_reference}",
-        paid_at=paid_at or timezone.now(), paid_amount=amount, lease_until=None,
+        paid_at=paid_at or timezone.now(), paid_amount=amount, payment_channel=channel,
+        payment_reference=payment_reference, lease_until=None,
     )
     return bill
 

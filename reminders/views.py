@@ -53,8 +53,7 @@ def bill_entry(request):
     return render(request, "reminders/bill_entry.html", {"form": form, "has_codes": registrations.exists()})
 
 
-LIST_PARAMS = ("q", "code", "status", "source", "period", "date_from", "date_to", "phone", "bill_key",
-               "partner_reference_no", "sort", "order")
+LIST_PARAMS = tuple(BillFilterForm.base_fields)
 XLSX_MAX_ROWS = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

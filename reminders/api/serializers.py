@@ -79,6 +79,10 @@ class MessageStatusOut(MessageOut):
     displayedAt = serializers.CharField(allow_null=True)  # noqa: N815
     paidAt = serializers.CharField(allow_null=True)  # noqa: N815
     paidAmount = Amount(allow_null=True)  # noqa: N815
+    paymentChannel = serializers.ChoiceField(  # noqa: N815
+        choices=["MBP", "MVA"], allow_null=True, help_text="How the payer paid: MBP or MVA; null until paid.")
+    paymentReferenceNo = serializers.CharField(  # noqa: N815
+        allow_null=True, help_text="The bank's reference of the payment (the payer's receipt); null until paid.")
     withdrawnAt = serializers.CharField(allow_null=True)  # noqa: N815
 
 

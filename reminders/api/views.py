@@ -212,6 +212,8 @@ class MessageInquiryView(SnapView):
             "displayedAt": _iso(bill.displayed_at),
             "paidAt": _iso(bill.paid_at),
             "paidAmount": paid_amount,
+            "paymentChannel": bill.payment_channel or None,
+            "paymentReferenceNo": bill.payment_reference or None,
             "withdrawnAt": _iso(bill.withdrawn_at),
         }
 

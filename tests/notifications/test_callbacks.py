@@ -51,6 +51,8 @@ def test_displayed_and_paid_events_arrive_signed_as_section_2_says(make_bill, re
     paid = json.loads(receiver.requests[1]["body"])
     assert paid["data"]["referenceNo"] == bill.reference_no
     assert paid["data"]["paidAmount"] == {"value": "150000.00", "currency": "IDR"}
+    assert paid["data"]["paymentChannel"] == "MBP"
+    assert paid["data"]["paymentReferenceNo"] == "PAY9"
     assert len({r["headers"]["X-EXTERNAL-ID"] for r in receiver.requests}) == 2
 
 

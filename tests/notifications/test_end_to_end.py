@@ -87,4 +87,8 @@ def test_a_bill_sent_through_the_api_is_shown_paid_withdrawn_and_reported(
 
     summary = quota_summary(registration)
     assert (summary["balance"], summary["reserved"]) == (4, 0), "charged exactly once"
-    assert api.inquiry(reference_no=reference).body["status"] == "PAID"
+    answer = api.inquiry(reference_no=reference).body
+    assert answer["status"] == "PAID"
+    receipt = DisplayedBill.objects.get(reference=reference)
+    assert (answer["paymentChannel"], answer["paymentReferenceNo"]) == ("MVA", receipt.payment_reference)
+    assert answer["paidAmount"] == {"value": "150000.00", "currency": "IDR"}

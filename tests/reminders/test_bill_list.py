@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from core.time import WIB
 from quota.selectors import quota_summary
 from reminders import selectors
 from reminders.models import Bill, BillSource, BillStatus
@@ -319,3 +320,88 @@ def test_the_bill_page_issues_the_same_queries_for_5_or_50_events_and_attempts(
     with django_assert_max_num_queries(12):
         response = maker_client.get(url)
     assert response.content.decode().count("gateway timeout") == 50
+
+
+# --- Payment details ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def paid_pair(registration):
+    """Three shown bills: one paid through MBP, one through MVA, one not paid."""
+    from reminders.services import bill_payment_received
+
+    shown = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # shown, so charged: paying releases nothing
+    mbp, mva, unpaid = bills(registration, 3, status=BillStatus.DISPLAYED, displayed_at=shown)
+    bill_payment_received(reference=mbp.reference_no, amount=mbp.amount, channel="MBP",
+                          payment_reference="PAYMBP0001")
+    bill_payment_received(reference=mva.reference_no, amount=mva.amount, channel="MVA",
+                          payment_reference="PAYMVA0002")
+    return mbp, mva, unpaid
+
+
+def test_the_list_finds_paid_bills_by_channel_payment_reference_and_day_paid(viewer_client, paid_pair):
+    mbp, mva, unpaid = paid_pair
+    url = reverse("bill_list")
+    assert references(viewer_client.get(url, {"channel": "MVA"})) == [mva.reference_no]
+    assert references(viewer_client.get(url, {"channel": "MBP"})) == [mbp.reference_no]
+    # A payer's complaint quotes the receipt: Search finds the bill by it.
+    assert references(viewer_client.get(url, {"q": "PAYMBP0001"})) == [mbp.reference_no]
+    today = dt.datetime.now(WIB).date()
+    paid_today = references(viewer_client.get(url, {"period": "paid", "date_from": today.isoformat(),
+                                                    "date_to": today.isoformat()}))
+    assert sorted(paid_today) == sorted([mbp.reference_no, mva.reference_no])
+    assert unpaid.reference_no in references(viewer_client.get(url))
+    assert references(viewer_client.get(url, {"channel": "XXX"})) == []  # refused, not "every bill"
+
+    page = viewer_client.get(reverse("bill_detail", args=[mva.reference_no])).content.decode()
+    assert "Mandiri Virtual Account (MVA)" in page and "PAYMVA0002" in page
+
+
+def test_the_export_carries_each_paid_bills_channel_and_payment_reference(viewer_client, paid_pair):
+    mbp, mva, unpaid = paid_pair
+    response = viewer_client.get(reverse("bill_export_csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    by_reference = {row["reference_no"]: row for row in rows}
+    assert (by_reference[mbp.reference_no]["payment_channel"],
+            by_reference[mbp.reference_no]["payment_reference"]) == ("MBP", "PAYMBP0001")
+    assert (by_reference[mva.reference_no]["payment_channel"],
+            by_reference[mva.reference_no]["payment_reference"]) == ("MVA", "PAYMVA0002")
+    assert (by_reference[unpaid.reference_no]["payment_channel"],
+            by_reference[unpaid.reference_no]["payment_reference"]) == ("", "")
+    assert by_reference[mva.reference_no]["paid_amount"] == "150000.00"
+
+
+def test_a_payment_without_a_known_channel_or_a_reference_is_refused_and_the_bill_stays_unpaid(paid_pair):
+    from reminders.services import PaymentRefused, bill_payment_received
+
+    unpaid = paid_pair[2]
+    with pytest.raises(PaymentRefused, match="channel"):
+        bill_payment_received(reference=unpaid.reference_no, amount=unpaid.amount, channel="ATM",
+                              payment_reference="PAY1")
+    with pytest.raises(PaymentRefused, match="payment reference"):
+        bill_payment_received(reference=unpaid.reference_no, amount=unpaid.amount, channel="MBP",
+                              payment_reference=" ")
+    unpaid.refresh_from_db()
+    assert (unpaid.status, unpaid.payment_channel, unpaid.payment_reference) == (BillStatus.DISPLAYED, "", "")
+
+
+def test_bills_paid_before_payment_details_were_kept_get_them_from_their_timeline(registration):
+    import importlib
+
+    from django.apps import apps
+
+    from reminders.models import BillEvent
+
+    migration = importlib.import_module("reminders.migrations.0005_bill_payment_details")
+    old, odd = bills(registration, 2, status=BillStatus.PAID)
+    BillEvent.objects.bulk_create([
+        BillEvent(bill=old, from_status="DISPLAYED", to_status="PAID", actor_label="Livin' (MVA)",
+                  reason="Paid through MVA, payment PAYOLD42"),
+        BillEvent(bill=odd, from_status="DISPLAYED", to_status="PAID", actor_label="Livin' (MBP)",
+                  reason="Paid by a route no one wrote down"),
+    ])
+    migration.copy_from_timeline(apps, None)
+    old.refresh_from_db()
+    odd.refresh_from_db()
+    assert (old.payment_channel, old.payment_reference) == ("MVA", "PAYOLD42")
+    assert (odd.payment_channel, odd.payment_reference) == ("", "")
