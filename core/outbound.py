@@ -18,6 +18,7 @@ import httpcore
 import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 
 class OutboundRefused(Exception):
@@ -97,18 +98,19 @@ def client(*, timeout: float) -> httpx.Client:
 
 
 def failure(exc: Exception) -> str:
-    """What went wrong with a request, as a category a person can act on, never the target's words."""
+    """What went wrong with a request, as a category a person can act on, never the target's words
+    (in English, as stored; ``gettext`` of it reads it in the reader's language)."""
     if isinstance(exc, OutboundRefused):
-        return "address not allowed"
+        return gettext_noop("address not allowed")
     if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
+        return gettext_noop("timed out")
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).lower()
         if "ssl" in text or "certificate" in text:
-            return "TLS error"
+            return gettext_noop("TLS error")
         if "resolve" in text or "name or service" in text:
-            return "host not found"
-        return "connection refused"
+            return gettext_noop("host not found")
+        return gettext_noop("connection refused")
     if isinstance(exc, httpx.HTTPError):
-        return "network error"
-    return "error"
+        return gettext_noop("network error")
+    return gettext_noop("error")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("snap.urls")),
     path("", include("reminders.api.urls")),
     path("", include("quota.api.urls")),
+    path("", include("notifications.api.urls")),
     path("", include("reminders.urls")),
     path("", include("notifications.urls")),
     path("", include("billers.urls")),

@@ -8,6 +8,7 @@ non-2xx answers and timeouts are retried with backoff for 24 hours.
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from billers.models import Company
 from core import crypto, outbound, signing
@@ -189,18 +191,13 @@ def signed_headers(*, url: str, body: str, secret: str, external_id: str) -> dic
     }
 
 
-def deliver(*, callback_id: int, transport: httpx.BaseTransport | None = None) -> bool:
-    """POSTs one due callback; True when the biller answered 2xx."""
-    callback = CallbackEvent.objects.filter(pk=callback_id, status=CallbackEvent.Status.PENDING).first()
-    if callback is None:
-        return True
-    setting = CallbackSetting.objects.filter(company_id=callback.company_id).first()
-    if setting is None or not setting.enabled:
-        CallbackEvent.objects.filter(pk=callback.pk).update(lease_until=None, next_attempt_at=callback.give_up_at)
-        return False
-    body = json.dumps(callback.payload, separators=(",", ":"), ensure_ascii=False)
+def _post(setting: CallbackSetting, payload: dict, *, external_id: str,
+          transport: httpx.BaseTransport | None = None) -> tuple[int | None, str, int]:
+    """POSTs ``payload`` signed to the company's callback URL: ``(HTTP status or None, error or
+    "", milliseconds)``; the error is "" only for a 2xx answer."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     headers = signed_headers(url=setting.url, body=body, secret=crypto.decrypt_secret(setting.secret_encrypted),
-                             external_id=callback.external_id)
+                             external_id=external_id)
     started = time.monotonic()
     status_code, error = None, ""
     try:
@@ -215,10 +212,57 @@ def deliver(*, callback_id: int, transport: httpx.BaseTransport | None = None) -
         # A category, never the target's own words: the page that shows it must not make the
         # portal a window onto whatever answered.
         error = outbound.failure(exc)
+    return status_code, error, int((time.monotonic() - started) * 1000)
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    url: str
+    external_id: str
+    status_code: int | None
+    error: str
+    latency_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return not self.error
+
+
+def callback_test(*, company: Company, actor=None, actor_label: str = "", request=None) -> TestOutcome:
+    """Sends a signed ``callback.test`` event to the company's callback URL now, once, and says
+    what its server answered; nothing is queued or retried. ``InvalidInput`` if no URL is set."""
+    from core.audit import audit_record
+
+    setting = CallbackSetting.objects.filter(company=company).first()
+    if setting is None or not setting.enabled:
+        raise InvalidInput(_("Set a callback URL first: there is nowhere to send a test to."), field="url")
+    external_id = new_external_id()
+    payload = {"event": "callback.test", "occurredAt": signing.format_timestamp(timezone.now()),
+               "data": {"message": "A test callback from Kopra Bill Reminder: nothing happened to a bill."}}
+    status_code, error, latency_ms = _post(setting, payload, external_id=external_id)
+    outcome = "answered " + str(status_code) if not error else f"failed: {error}"
+    audit_record(action="callback.tested", actor=actor, actor_label=actor_label, company=company, request=request,
+                 obj=setting, sentence=f"{actor or actor_label or 'system'} sent a test callback to {setting.url}, "
+                                       f"which {outcome}")
+    return TestOutcome(url=setting.url, external_id=external_id, status_code=status_code, error=error,
+                       latency_ms=latency_ms)
+
+
+def deliver(*, callback_id: int, transport: httpx.BaseTransport | None = None) -> bool:
+    """POSTs one due callback; True when the biller answered 2xx."""
+    callback = CallbackEvent.objects.filter(pk=callback_id, status=CallbackEvent.Status.PENDING).first()
+    if callback is None:
+        return True
+    setting = CallbackSetting.objects.filter(company_id=callback.company_id).first()
+    if setting is None or not setting.enabled:
+        CallbackEvent.objects.filter(pk=callback.pk).update(lease_until=None, next_attempt_at=callback.give_up_at)
+        return False
+    status_code, error, latency_ms = _post(setting, callback.payload, external_id=callback.external_id,
+                                           transport=transport)
     now = timezone.now()
     with transaction.atomic(durable=True):
         CallbackAttempt.objects.create(callback=callback, status_code=status_code, error=error,
-                                       latency_ms=int((time.monotonic() - started) * 1000))
+                                       latency_ms=latency_ms)
         attempts = callback.attempts + 1
         if not error:
             CallbackEvent.objects.filter(pk=callback.pk).update(

@@ -10,8 +10,9 @@ from django.db.models import Aggregate, Count, FloatField, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWeek
 
 from billers.models import Company, Registration
+from core.changes import FeedCursor, FeedPage, feed_page
 from core.time import WIB
-from notifications.models import DeliveryAttempt
+from notifications.models import CallbackEvent, CallbackSetting, DeliveryAttempt
 
 PUSH = DeliveryAttempt.Operation.PUSH
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
@@ -92,3 +93,19 @@ def push_failures_by_period(company: Company, *, start: dt.datetime, end: dt.dat
             .values("period", "bill__registration").annotate(failed=Count("id")))
     return [{"period": row["period"].astimezone(WIB).date(), "registration": row["bill__registration"],
              "failed": row["failed"]} for row in rows]
+
+
+def callback_setting_of(company: Company) -> CallbackSetting | None:
+    """The company's callback setting if it has one switched on."""
+    return CallbackSetting.objects.filter(company=company, enabled=True).first()
+
+
+def callbacks_since(company: Company, *, since=None, cursor: FeedCursor | None = None, event: str = "",
+                    size: int = 100) -> FeedPage:
+    """The company's callback events written since ``since`` (or after ``cursor``, with the filter
+    of the listing it continues), oldest first, up to the moment every one before it is committed."""
+    filters = cursor.filters if cursor is not None else {"event": event}
+    events = CallbackEvent.objects.filter(company=company)
+    if filters.get("event"):
+        events = events.filter(event=filters["event"])
+    return feed_page(events, stamp_field="created_at", since=since, cursor=cursor, filters=filters, size=size)

@@ -51,6 +51,25 @@ def callback_rotate(request):
     return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
 
 
+@company_view(Role.ADMIN)
+@require_POST
+def callback_test(request):
+    company_object_or_404(request, CallbackSetting)
+    try:
+        outcome = callbacks.callback_test(company=request.company, actor=request.user, request=request)
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect("callback_settings")
+    if outcome.delivered:
+        messages.success(request, _("Test callback delivered: your server answered HTTP %(status)s in %(ms)s ms.")
+                         % {"status": outcome.status_code, "ms": outcome.latency_ms})
+    else:
+        messages.error(request, _("Test callback not delivered (%(error)s). Check that %(url)s is reachable from "
+                                  "the internet and answers 2xx to a signed POST.")
+                       % {"error": _(outcome.error), "url": outcome.url})
+    return redirect("callback_settings")
+
+
 @company_view(Role.ADMIN, Role.MAKER)
 @require_POST
 def callback_resend(request, pk):

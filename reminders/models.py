@@ -158,6 +158,8 @@ class Bill(TenantModel):
             models.Index(fields=["company", "displayed_at"], name="bill_shown",
                          condition=Q(displayed_at__isnull=False)),
             models.Index(fields=["company", "paid_at"], name="bill_paid", condition=Q(paid_at__isnull=False)),
+            # The Open API's list of bills changed since a moment walks this by keyset.
+            models.Index(fields=["company", "updated_at", "id"], name="bill_changed"),
             # A payer's complaint quotes the receipt's payment reference; partial, so unpaid bills cost nothing.
             models.Index(fields=["company", "payment_reference"], name="bill_payment_reference",
                          condition=Q(paid_at__isnull=False)),

@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from billers.models import Company, Registration
+from core.changes import FeedCursor, FeedPage, feed_page
 from core.time import WIB
 from reminders.models import ACTIVE_STATUSES, Bill, BillSource, BillStatus, Upload
 
@@ -27,6 +28,23 @@ def bill_lookup(company: Company, *, reference_no: str | None = None, partner_re
     if partner_reference_no:
         return bills.filter(partner_reference_no=partner_reference_no).first()
     return None
+
+
+def bills_changed(company: Company, *, since=None, cursor: FeedCursor | None = None,
+                  registration: Registration | None = None, status: str = "", size: int = 100) -> FeedPage:
+    """The company's bills changed since ``since`` (or after ``cursor``, with the filters of the
+    listing it continues), oldest change first, up to the moment every change before it is
+    committed (``core.changes``)."""
+    if cursor is not None:
+        filters = cursor.filters
+    else:
+        filters = {"registration": registration.pk if registration is not None else None, "status": status}
+    bills = Bill.objects.filter(company=company).select_related("registration__biller_code")
+    if filters.get("registration"):
+        bills = bills.filter(registration_id=filters["registration"])
+    if filters.get("status"):
+        bills = bills.filter(status=filters["status"])
+    return feed_page(bills, stamp_field="updated_at", since=since, cursor=cursor, filters=filters, size=size)
 
 
 # --- The bill list: filters, keyset pages, export ------------------------------------------

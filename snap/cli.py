@@ -53,6 +53,13 @@ def _add_reference_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--reference", help="the portal's referenceNo")
 
 
+def _add_feed_arguments(parser: argparse.ArgumentParser, flag: str, field: str) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(flag, type=_timestamp_argument, help=f"{field}: ISO-8601 with offset")
+    group.add_argument("--cursor", help="the nextCursor of the page before")
+    parser.add_argument("--page-size", type=int, help="1 to 1,000; default 100")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m snap",
@@ -95,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     quota = commands.add_parser("quota", help="quota of a biller code")
     quota.add_argument("--biller-code", required=True)
 
+    listing = commands.add_parser("list", help="bills changed since a moment (one page)")
+    _add_feed_arguments(listing, "--since", "changedSince")
+    listing.add_argument("--biller-code")
+    listing.add_argument("--status", help="e.g. PAID")
+
+    events = commands.add_parser("callbacks", help="callback events since a moment (one page)")
+    _add_feed_arguments(events, "--since", "occurredSince")
+    events.add_argument("--event", help="e.g. bill.paid")
+
+    commands.add_parser("test-callback", help="have the portal send a test callback to your callback URL")
+
     commands.add_parser("token", help="fetch an access token")
     return parser
 
@@ -108,6 +126,13 @@ def _run(client: SnapClient, args: argparse.Namespace) -> SnapResponse:
         return client.cancel(args.partner_reference, args.reference, reason=args.reason)
     if args.command == "quota":
         return client.quota_inquiry(args.biller_code)
+    if args.command == "list":
+        return client.list_messages(args.since, cursor=args.cursor, biller_code=args.biller_code,
+                                    status=args.status, page_size=args.page_size)
+    if args.command == "callbacks":
+        return client.list_callbacks(args.since, cursor=args.cursor, event=args.event, page_size=args.page_size)
+    if args.command == "test-callback":
+        return client.test_callback()
     if args.command == "send-batch":
         return client.create_messages(_batch_file(args.file), external_id=args.external_id)
     now = client.clock()

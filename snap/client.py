@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -27,6 +27,9 @@ INQUIRY_PATH = "/snap/v1.0/bill-reminder/messages/inquiry"
 CANCEL_PATH = "/snap/v1.0/bill-reminder/messages/cancel"
 QUOTA_PATH = "/snap/v1.0/bill-reminder/quota/inquiry"
 BATCH_PATH = "/snap/v1.0/bill-reminder/messages/batch"
+LIST_PATH = "/snap/v1.0/bill-reminder/messages/list"
+CALLBACK_LIST_PATH = "/snap/v1.0/bill-reminder/callbacks/list"
+CALLBACK_TEST_PATH = "/snap/v1.0/bill-reminder/callbacks/test"
 
 DEFAULT_CHANNEL_ID = "95221"
 DEFAULT_CREDENTIALS_PATH = "var/demo/credentials.json"
@@ -396,6 +399,51 @@ class SnapClient:
         """Quota balance, reserved and available units of one biller code."""
         return self.call(QUOTA_PATH, {"billerCode": biller_code})
 
+    def list_messages(
+        self,
+        changed_since: datetime | str | None = None,
+        *,
+        cursor: str | None = None,
+        biller_code: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+    ) -> SnapResponse:
+        """One page of the bills changed since a moment (or the page after ``cursor``, sent
+        alone); the answer's ``nextCursor`` leads on, its ``listedUntil`` starts the next listing."""
+        body = _feed_body("changedSince", changed_since, cursor, page_size,
+                          {"billerCode": biller_code, "status": status})
+        return self.call(LIST_PATH, body)
+
+    def list_callbacks(
+        self,
+        occurred_since: datetime | str | None = None,
+        *,
+        cursor: str | None = None,
+        event: str | None = None,
+        page_size: int | None = None,
+    ) -> SnapResponse:
+        """One page of the callback events written since a moment, delivered or not (or the page
+        after ``cursor``, sent alone): what a receiver that was down catches up from."""
+        return self.call(CALLBACK_LIST_PATH,
+                         _feed_body("occurredSince", occurred_since, cursor, page_size, {"event": event}))
+
+    def pages(
+        self, listing: Callable[..., SnapResponse], since: datetime | str, **filters: Any
+    ) -> Iterator[SnapResponse]:
+        """Every page of a listing (``list_messages`` or ``list_callbacks``), first to last; stops
+        at a refusal, which it yields. The last page's ``listedUntil`` is where the next one starts."""
+        response = listing(since, **filters)
+        while True:
+            yield response
+            if not response.ok or not response.body.get("nextCursor"):
+                return
+            response = listing(cursor=response.body["nextCursor"], page_size=filters.get("page_size"))
+
+    def test_callback(self) -> SnapResponse:
+        """Has the portal send a signed ``callback.test`` to your callback URL now; the answer
+        says what your server answered."""
+        return self.call(CALLBACK_TEST_PATH, {})
+
 
 def message_body(**fields: Any) -> dict[str, Any]:
     """A message's JSON from fields in snake_case or camelCase; total_amount may be a number (made
@@ -408,6 +456,19 @@ def message_body(**fields: Any) -> dict[str, Any]:
         elif isinstance(value, datetime):
             value = signing.format_timestamp(value)
         body[key] = value
+    return body
+
+
+def _feed_body(since_name: str, since: datetime | str | None, cursor: str | None, page_size: int | None,
+               filters: Mapping[str, Any]) -> dict[str, Any]:
+    if bool(since) == bool(cursor):
+        raise ValueError(f"Give exactly one of {since_name} and cursor.")
+    body: dict[str, Any] = {"cursor": cursor} if cursor else {
+        since_name: signing.format_timestamp(since) if isinstance(since, datetime) else since,
+        **{name: value for name, value in filters.items() if value},
+    }
+    if page_size:
+        body["pageSize"] = page_size
     return body
 
 

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from reminders.models import BillStatus
+from snap.feeds import FeedIn, FeedOut
 from snap.shapes import Text
 
 
@@ -98,3 +100,20 @@ class MessageLookupIn(serializers.Serializer):
 
 class MessageCancelIn(MessageLookupIn):
     reason = Text(max_length=200, required=False, allow_blank=True)
+
+
+class MessageListIn(FeedIn):
+    changedSince = Text(max_length=40, required=False,  # noqa: N815
+                        help_text="ISO-8601 with an offset: bills changed at or after it. Required without a cursor.")
+    billerCode = Text(max_length=10, required=False, help_text="Only this biller code's bills.")  # noqa: N815
+    status = serializers.ChoiceField(choices=BillStatus.values, required=False, help_text="Only bills in this status.")
+
+
+class MessageChanged(MessageStatusOut):
+    responseCode = None  # noqa: N815
+    responseMessage = None  # noqa: N815
+    updatedAt = serializers.CharField(help_text="When the bill last changed.")  # noqa: N815
+
+
+class MessageListOut(FeedOut):
+    bills = MessageChanged(many=True, help_text="Oldest change first; a bill's present state.")

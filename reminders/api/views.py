@@ -11,6 +11,7 @@ from reminders import selectors, services
 from reminders.api import serializers as s
 from reminders.models import BillSource
 from snap import errors, shapes
+from snap.feeds import feed_answer, feed_position
 from snap.pipeline import SIGNED_HEADERS, SnapView, domain_error, serializer_error, snap_responses
 
 API_NAMES = services.field_names({
@@ -202,20 +203,49 @@ class MessageInquiryView(SnapView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, credential, data):
-        bill = _bill(credential, data)
-        paid_amount = None
-        if bill.paid_amount is not None:
-            paid_amount = {"value": f"{bill.paid_amount:.2f}", "currency": "IDR"}
-        return {
-            **message_body(bill),
-            "livinUser": bill.livin_user,
-            "displayedAt": _iso(bill.displayed_at),
-            "paidAt": _iso(bill.paid_at),
-            "paidAmount": paid_amount,
-            "paymentChannel": bill.payment_channel or None,
-            "paymentReferenceNo": bill.payment_reference or None,
-            "withdrawnAt": _iso(bill.withdrawn_at),
-        }
+        return status_body(_bill(credential, data))
+
+
+def status_body(bill) -> dict:
+    """A bill as the inquiry answers it."""
+    paid_amount = None
+    if bill.paid_amount is not None:
+        paid_amount = {"value": f"{bill.paid_amount:.2f}", "currency": "IDR"}
+    return {
+        **message_body(bill),
+        "livinUser": bill.livin_user,
+        "displayedAt": _iso(bill.displayed_at),
+        "paidAt": _iso(bill.paid_at),
+        "paidAmount": paid_amount,
+        "paymentChannel": bill.payment_channel or None,
+        "paymentReferenceNo": bill.payment_reference or None,
+        "withdrawnAt": _iso(bill.withdrawn_at),
+    }
+
+
+class MessageListView(SnapView):
+    """The company's bills changed since a moment, a page at a time (docs/api.md, "Bills changed since")."""
+
+    service_code = errors.SERVICE_MESSAGE_LIST
+    input = s.MessageListIn
+
+    @extend_schema(operation_id="bill_reminder_message_list", summary="Bills changed since a moment",
+                   parameters=SIGNED_HEADERS, request=s.MessageListIn, responses=snap_responses(s.MessageListOut))
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, credential, data):
+        since, cursor, size = feed_position(data, since_field="changedSince", filter_fields=("billerCode", "status"))
+        registration = None
+        if data.get("billerCode"):
+            registration = registration_for_code(credential.company, data["billerCode"])
+            if registration is None:
+                raise errors.feature_not_allowed(
+                    f"biller code {data['billerCode']} is not registered for Bill Reminder")
+        page = selectors.bills_changed(credential.company, since=since, cursor=cursor, registration=registration,
+                                       status=data.get("status", ""), size=size)
+        return feed_answer(page, "bills", [{**status_body(bill), "updatedAt": _iso(bill.updated_at)}
+                                          for bill in page.rows])
 
 
 class MessageCancelView(SnapView):

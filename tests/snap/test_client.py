@@ -10,8 +10,11 @@ from core import signing
 from snap.cli import main
 from snap.client import (
     BATCH_PATH,
+    CALLBACK_LIST_PATH,
+    CALLBACK_TEST_PATH,
     CANCEL_PATH,
     INQUIRY_PATH,
+    LIST_PATH,
     MESSAGES_PATH,
     QUOTA_PATH,
     TOKEN_PATH,
@@ -149,6 +152,13 @@ class FakeSnapServer:
             answer = {"responseCode": "2009300", "responseMessage": "Successful",
                       "billerCode": payload["billerCode"], "balance": 100, "reserved": 5,
                       "available": 95}
+            return _answer(start_response, 200, answer)
+        if route in (LIST_PATH, CALLBACK_LIST_PATH):
+            # Two pages: the first call's, then the cursor's.
+            more = "cursor" not in payload
+            answer = {"responseCode": "2009500" if route == LIST_PATH else "2009600", "responseMessage": "Successful",
+                      "nextCursor": "PAGE2" if more else None, "listedUntil": "2026-12-01T07:59:55+07:00",
+                      ("bills" if route == LIST_PATH else "events"): [{"page": 1 if more else 2}]}
             return _answer(start_response, 200, answer)
         return _answer(start_response, 404, {"responseCode": "404", "responseMessage": "No route"})
 
@@ -633,3 +643,28 @@ def test_cli_send_batch_names_a_bad_file_and_sends_nothing(credentials_file, tra
     error = capsys.readouterr().err
     assert says in error and "bills.json" in error
     assert server.calls == []
+
+
+def test_pages_walks_a_listing_by_its_cursor_sending_the_cursor_alone(client, server):
+    pages = list(client.pages(client.list_messages, "2026-12-01T00:00:00+07:00", status="PAID", page_size=500))
+    assert [page.body["bills"] for page in pages] == [[{"page": 1}], [{"page": 2}]]
+    assert [call["body"] for call in server.calls] == [
+        {"changedSince": "2026-12-01T00:00:00+07:00", "status": "PAID", "pageSize": 500},
+        {"cursor": "PAGE2", "pageSize": 500},
+    ]
+    with pytest.raises(ValueError, match="exactly one of changedSince and cursor"):
+        client.list_messages()
+
+
+def test_cli_lists_callback_events_and_bills_and_asks_for_a_test_callback(credentials_file, transport, clock, server,
+                                                                          capsys):
+    assert run_cli(credentials_file, transport, clock, "callbacks", "--since", "2026-12-01T00:00:00+07:00",
+                   "--event", "bill.paid") == 0
+    assert json.loads(capsys.readouterr().out)["nextCursor"] == "PAGE2"
+    assert run_cli(credentials_file, transport, clock, "list", "--cursor", "PAGE2") == 0
+    assert run_cli(credentials_file, transport, clock, "test-callback") == 1  # the fake server has no such route
+    assert [(call["endpoint"], call["body"]) for call in server.calls] == [
+        (CALLBACK_LIST_PATH, {"occurredSince": "2026-12-01T00:00:00+07:00", "event": "bill.paid"}),
+        (LIST_PATH, {"cursor": "PAGE2"}),
+        (CALLBACK_TEST_PATH, {}),
+    ]
