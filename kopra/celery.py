@@ -26,6 +26,7 @@ app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "notifications.check_directory": {"queue": "directory"},
+    "notifications.recheck_non_users": {"queue": "directory"},
     "notifications.push_bills": {"queue": "push"},
     "notifications.withdraw_bill": {"queue": "withdraw"},
     "notifications.deliver_callback": {"queue": "callbacks"},
@@ -46,6 +47,8 @@ app.conf.beat_schedule = {
     "notifications.directory_sweep": {"task": "notifications.directory_sweep", "schedule": 3.0},
     "notifications.dispatch_due_bills": {"task": "notifications.dispatch_due_bills", "schedule": 2.0},
     "notifications.expire_due_bills": {"task": "notifications.expire_due_bills", "schedule": 10.0},
+    # Payers without Livin' are looked up again NON_USER_RECHECK_HOURS apart; a minute's delay is nothing.
+    "notifications.recheck_sweep": {"task": "notifications.recheck_sweep", "schedule": 60.0},
     "notifications.deliver_due_callbacks": {"task": "notifications.deliver_due_callbacks", "schedule": 5.0},
     # quota.low once per crossing of a code's threshold, read from the accounts each minute.
     "notifications.quota_low_sweep": {"task": "notifications.quota_low_sweep", "schedule": 60.0},

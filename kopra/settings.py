@@ -337,6 +337,10 @@ DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
 # queue is shorter, and a worker that finishes a full batch asks for the next, so claims
 # follow what the workers take rather than a number per tick.
 DELIVERY_QUEUE_BATCHES = env.int("DELIVERY_QUEUE_BATCHES", default=10)
+# A payer whose phone had no Livin' is looked up again this many times (0: never), this many
+# hours apart, while the bill's window is open; found, the bill is reserved anew and pushed.
+NON_USER_RECHECKS = env.int("NON_USER_RECHECKS", default=3)
+NON_USER_RECHECK_HOURS = env.float("NON_USER_RECHECK_HOURS", default=24.0)
 
 # --- REST framework / OpenAPI ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from billers.models import Registration
@@ -31,7 +31,8 @@ from notifications.gateway import (
     livin_gateway,
 )
 from notifications.models import DeliveryAttempt
-from reminders.models import TERMINAL_STATUSES, Bill, BillStatus
+from quota.services import quota_reserve_each
+from reminders.models import ACTIVE_STATUSES, TERMINAL_STATUSES, Bill, BillEvent, BillStatus
 from reminders.services import bills_move
 
 logger = logging.getLogger(__name__)
@@ -142,9 +143,114 @@ def directory_check(*, bill_ids: list[int]) -> None:
                                       .order_by("pk")) if without else []
         released = bills_move(bills=without, to_status=BillStatus.NOT_LIVIN_USER, actor_label=SYSTEM,
                               reason="The payer's phone has no Livin' app",
-                              livin_user=False, lease_until=None)
+                              livin_user=False, lease_until=None, next_recheck_at=_next_recheck(0, timezone.now()))
     logger.info("directory check %s: %d bills, %d with Livin', %d without, in %d ms", batch, len(bills),
                 len(scheduled), len(released), _ms(time.monotonic() - started))
+
+
+# --- A second look for payers without Livin' -------------------------------------------------
+
+
+def _next_recheck(done: int, now):
+    """When a non-user's bill is looked up again after ``done`` look-ups again, as an expression on
+    the bill (none once NON_USER_RECHECKS are done, or when that would be past its end)."""
+    if done >= settings.NON_USER_RECHECKS:
+        return None
+    at = now + timedelta(hours=settings.NON_USER_RECHECK_HOURS)
+    return Case(When(end_at__gt=at, then=Value(at)), default=None, output_field=DateTimeField())
+
+
+def recheck_claim(limit: int) -> list[int]:
+    """Bills of payers without Livin' whose next look-up has come, while their window is open."""
+    now = timezone.now()
+    due = Bill.objects.filter(status=BillStatus.NOT_LIVIN_USER, next_recheck_at__lte=now, end_at__gt=now)
+    return claim(due.order_by("next_recheck_at", "pk"), limit=limit)
+
+
+def recheck_non_users(*, bill_ids: list[int]) -> None:
+    """Looks the payers of these NOT_LIVIN_USER bills up in the Livin' directory again, at once.
+
+    Found: the bill's push is reserved anew (the first reservation was released when the payer
+    was not found), under ``bill:<id>:found``, and the bill moves to SCHEDULED, to be pushed and
+    charged as any other; its biller hears ``bill.displayed``. Not found: looked up again later,
+    up to NON_USER_RECHECKS times. A bill whose key has another active reminder by now, or whose
+    code has no quota left, is not moved: the first is not looked up again, the second is, later.
+    """
+    now = timezone.now()
+    bills = _with_registrations(Bill.objects.filter(pk__any=bill_ids, status=BillStatus.NOT_LIVIN_USER,
+                                                    end_at__gt=now).order_by("pk"))
+    if not bills:
+        return
+    started = time.monotonic()
+    try:
+        users = livin_gateway().lookup_users(sorted({bill.payer_phone for bill in bills}))
+    except TemporaryGatewayError as exc:
+        logger.warning("directory look-up again failed, %d bills wait for the next sweep: %s", len(bills), exc)
+        with transaction.atomic(durable=True):
+            _attempts([bills[0]], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
+            Bill.objects.filter(pk__any=[b.pk for b in bills]).update(lease_until=None)
+        return
+    checks = settings.NON_USER_RECHECKS
+    found = [bill for bill in bills if users.get(bill.payer_phone)]
+    missing = [bill for bill in bills if not users.get(bill.payer_phone)]
+    moved = kept = taken = 0
+    with transaction.atomic(durable=True):
+        found, taken_keys = _without_active_twin(found)
+        events = [(bill.pk, f"Bill key {bill.bill_key} has another active reminder: not looked up again")
+                  for bill in taken_keys]
+        taken = Bill.objects.filter(pk__any=[bill.pk for bill in taken_keys]).update(
+            next_recheck_at=None, lease_until=None)
+        for (_code, check), group in _grouped(found).items():
+            for bill in group:
+                bill.found_late_at = now
+            if not quota_reserve_each(registration=group[0].registration,
+                                      references=[bill.quota_reference for bill in group]):
+                # No quota (or the code stopped): the payer is looked up again a while later,
+                # and this look-up is not counted.
+                for bill in group:
+                    bill.found_late_at = None
+                Bill.objects.filter(pk__any=[bill.pk for bill in group]).update(
+                    lease_until=None, next_recheck_at=_next_recheck(0, now))
+                events += [(bill.pk, f"Found in Livin', but biller code {bill.registration.code} has no "
+                                     f"quota left: looked up again later") for bill in group]
+                kept += len(group)
+                continue
+            moved += len(bills_move(
+                bills=group, to_status=BillStatus.SCHEDULED, actor_label=SYSTEM,
+                reason=f"Found in Livin' on look-up {check} of {checks} after the first",
+                livin_user=True, found_late_at=now, next_push_at=F("start_at"), next_recheck_at=None,
+                rechecks=F("rechecks") + 1, lease_until=None))
+        for bill in missing:
+            events.append((bill.pk, f"Not in Livin' on look-up {bill.rechecks + 1} of {checks} after the first"))
+        for (_code, done), group in _grouped(missing).items():
+            Bill.objects.filter(pk__any=[bill.pk for bill in group], status=BillStatus.NOT_LIVIN_USER).update(
+                rechecks=done, next_recheck_at=_next_recheck(done, now), lease_until=None)
+        insert_rows(BillEvent, ["bill", "at", "from_status", "to_status", "actor", "actor_label", "reason"],
+                    ((pk, now, "", BillStatus.NOT_LIVIN_USER, None, SYSTEM, reason) for pk, reason in events))
+    logger.info("directory look-up again: %d bills, %d found and scheduled, %d found without quota, "
+                "%d with another active reminder, %d still without Livin', in %d ms", len(bills), moved, kept,
+                taken, len(missing), _ms(time.monotonic() - started))
+
+
+def _without_active_twin(bills: list[Bill]) -> tuple[list[Bill], list[Bill]]:
+    """``bills`` split by whether their bill key has no other active reminder (which a move back
+    to SCHEDULED would break: one active reminder per bill key)."""
+    if not bills:
+        return [], []
+    twins = set(Bill.objects.filter(
+        registration_id__in={bill.registration_id for bill in bills}, bill_key__in={bill.bill_key for bill in bills},
+        status__in=ACTIVE_STATUSES).values_list("registration_id", "bill_key"))
+    free = [bill for bill in bills if (bill.registration_id, bill.bill_key) not in twins]
+    return free, [bill for bill in bills if (bill.registration_id, bill.bill_key) in twins]
+
+
+def _grouped(bills: list[Bill]) -> dict[tuple[int, int], list[Bill]]:
+    """``bills`` by biller code and by the number of this look-up again (one reservation a code,
+    one status move or update a look-up number)."""
+    groups: dict[tuple[int, int], list[Bill]] = {}
+    for bill in bills:
+        groups.setdefault((bill.registration_id, bill.rechecks + 1), []).append(bill)
+    return groups
 
 
 # --- Pushes --------------------------------------------------------------------------------

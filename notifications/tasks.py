@@ -63,6 +63,19 @@ def push_bills(bill_ids: list[int], **kwargs) -> None:
         dispatch_due_bills.delay()  # a full batch: more may be due, so claim the next now
 
 
+@shared_task(name="notifications.recheck_sweep")
+def recheck_sweep(**kwargs) -> int:
+    """Claims bills of payers without Livin' whose next look-up has come."""
+    if not services.gateway_ready():
+        return 0
+    return _top_up("directory", services.recheck_claim, recheck_non_users)
+
+
+@shared_task(name="notifications.recheck_non_users")
+def recheck_non_users(bill_ids: list[int], **kwargs) -> None:
+    services.recheck_non_users(bill_ids=bill_ids)
+
+
 @shared_task(name="notifications.expire_due_bills")
 def expire_due_bills(**kwargs) -> int:
     return services.expire_due_bills() + services.withdraw_sweep()

@@ -43,6 +43,8 @@ TRANSITIONS: dict[str, set[str]] = {
         BillStatus.DISPLAYED, BillStatus.CANCELLED, BillStatus.PAID, BillStatus.FAILED, BillStatus.EXPIRED,
     },
     BillStatus.DISPLAYED: {BillStatus.PAID, BillStatus.EXPIRED, BillStatus.CANCELLED},
+    # A payer who installs Livin' later is found by a later look-up while the window is open.
+    BillStatus.NOT_LIVIN_USER: {BillStatus.SCHEDULED},
 }
 
 
@@ -114,6 +116,10 @@ class Bill(TenantModel):
     next_push_at = models.DateTimeField(_("next push at"), null=True, blank=True)
     push_attempts = models.PositiveSmallIntegerField(_("push attempts"), default=0)
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    # A payer without Livin' is looked up again while the window is open (NON_USER_RECHECK_*).
+    rechecks = models.PositiveSmallIntegerField(_("directory look-ups again"), default=0, db_default=0)
+    next_recheck_at = models.DateTimeField(_("next look-up at"), null=True, blank=True)
+    found_late_at = models.DateTimeField(_("found in Livin' later at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"),
         null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
@@ -166,6 +172,8 @@ class Bill(TenantModel):
             models.Index(fields=["next_push_at"], name="bill_scheduled_push",
                          condition=Q(status=BillStatus.SCHEDULED)),
             models.Index(fields=["status", "end_at"], name="bill_due_to_end"),
+            models.Index(fields=["next_recheck_at"], name="bill_recheck_due",
+                         condition=Q(status=BillStatus.NOT_LIVIN_USER, next_recheck_at__isnull=False)),
             # A bill key's active reminder is found through one_active_reminder_per_bill_key.
         ]
 
@@ -175,6 +183,12 @@ class Bill(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def quota_reference(self) -> str:
+        """The ledger's reference for this bill's push: a payer found on a later look-up is
+        reserved anew (the first reservation was released), under a reference of its own."""
+        return f"bill:{self.pk}:found" if self.found_late_at else f"bill:{self.pk}"
 
 
 class BillEvent(models.Model):

@@ -224,7 +224,7 @@ def _quota_effect(moved: list[Bill], to_status: str) -> None:
     for bill in counted:
         by_code.setdefault(bill.registration_id, []).append(bill)
     for bills in by_code.values():
-        book(registration=bills[0].registration, references=[f"bill:{bill.pk}" for bill in bills])
+        book(registration=bills[0].registration, references=[bill.quota_reference for bill in bills])
 
 
 @transaction.atomic

@@ -50,6 +50,14 @@ PATTERNS = (
     (re.compile(r"Livin' refused the push: (?P<error>.*)", re.S), gettext_noop("Livin' refused the push: %(error)s")),
     (re.compile(r"Bill Reminder stopped for biller code (?P<code>\S+)"),
      gettext_noop("Bill Reminder stopped for biller code %(code)s")),
+    (re.compile(r"Found in Livin' on look-up (?P<check>\d+) of (?P<checks>\d+) after the first"),
+     gettext_noop("Found in Livin' on look-up %(check)s of %(checks)s after the first")),
+    (re.compile(r"Not in Livin' on look-up (?P<check>\d+) of (?P<checks>\d+) after the first"),
+     gettext_noop("Not in Livin' on look-up %(check)s of %(checks)s after the first")),
+    (re.compile(r"Found in Livin', but biller code (?P<code>\S+) has no quota left: looked up again later"),
+     gettext_noop("Found in Livin', but biller code %(code)s has no quota left: looked up again later")),
+    (re.compile(r"Bill key (?P<key>\S+) has another active reminder: not looked up again"),
+     gettext_noop("Bill key %(key)s has another active reminder: not looked up again")),
 )
 
 

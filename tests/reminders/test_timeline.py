@@ -44,6 +44,10 @@ def test_reasons_are_stored_in_english_whoever_acted_and_shown_in_the_readers_la
     ("Not delivered before its end after 1 attempt: timeout", "Tidak terkirim sebelum tanggal berakhirnya "
                                                               "setelah 1 percobaan: timeout"),
     ("Bill Reminder stopped for biller code 89123", "Bill Reminder dihentikan untuk kode biller 89123"),
+    ("Found in Livin' on look-up 2 of 3 after the first",
+     "Ditemukan di Livin' pada pencarian ulang ke-2 dari 3"),
+    ("Not in Livin' on look-up 1 of 3 after the first",
+     "Belum ada di Livin' pada pencarian ulang ke-1 dari 3"),
 ])
 def test_the_reasons_the_system_writes_read_in_indonesian(stored, indonesian):
     with translation.override("id"):
@@ -75,5 +79,8 @@ def test_the_sentences_the_timeline_knows_are_still_the_ones_the_services_write(
                  "Paid through {channel}, payment {payment_reference}",
                  'f"{attempts} attempt" if attempts == 1 else f"{attempts} attempts"',
                  "Not delivered before its end after {tries}: {error}",
-                 "Livin' refused the push: {refused}", "Bill Reminder stopped for biller code {registration.code}"):
+                 "Livin' refused the push: {refused}", "Bill Reminder stopped for biller code {registration.code}",
+                 "Found in Livin' on look-up {check} of {checks} after the first",
+                 "Not in Livin' on look-up {bill.rechecks + 1} of {checks} after the first",
+                 "quota left: looked up again later", "has another active reminder: not looked up again"):
         assert stem in sources, stem
