@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from billers.approvals import ensure_can_approve
 from billers.models import BillerCode, Company, Registration, ServiceChangeRequest, User
 from billers.selectors import registration_refusal, registry_refusal
+from core import events
 from core.audit import audit_record
 from core.errors import Conflict, NotAllowed
 
@@ -82,6 +83,9 @@ def service_change_request(*, registration: Registration, action: str, actor: Us
                           + (f": {change.reason}" if change.reason else ""))
     if not _needs_approval(registration):
         _apply(change, actor=actor, request=request)
+    else:
+        events.approval_waiting.send(sender=ServiceChangeRequest, request=change, company=registration.company,
+                                     requested_by=actor)
     return change
 
 
@@ -100,6 +104,8 @@ def service_change_approve(*, change: ServiceChangeRequest, approver: User, requ
     ensure_can_approve(requested_by=change.requested_by, approver=approver)
     change.decided_by = approver
     _apply(change, actor=approver, request=request)
+    events.request_decided.send(sender=ServiceChangeRequest, request=change, company=change.company,
+                                requested_by=change.requested_by, decided_by=approver, approved=True)
     return change
 
 
@@ -113,6 +119,8 @@ def service_change_reject(*, change: ServiceChangeRequest, approver: User, reque
     audit_record(action="registration.change_rejected", actor=approver, company=change.company, request=request,
                  obj=change, sentence=f"{approver} rejected the request to {change.action} "
                                       f"{change.registration.code} by {change.requested_by}")
+    events.request_decided.send(sender=ServiceChangeRequest, request=change, company=change.company,
+                                requested_by=change.requested_by, decided_by=approver, approved=False)
     return change
 
 

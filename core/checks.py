@@ -26,3 +26,15 @@ def gateways_configured(app_configs=None, **kwargs):
         except ImportError as exc:
             found.append(checks.Error(f"{setting}={path} cannot be imported: {exc}.", id="core.E001"))
     return found
+
+
+@checks.register("mail")
+def mail_configured(app_configs=None, **kwargs):
+    """Production that writes staff e-mail to files sends none: say so at every start."""
+    if getattr(settings, "PRODUCTION", False) and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return [checks.Warning(
+            f"No mail server is configured (EMAIL_URL): staff e-mail is written to {settings.EMAIL_FILE_PATH} "
+            "and never sent.",
+            hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.co.id:587.", id="core.W002",
+        )]
+    return []

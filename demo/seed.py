@@ -55,7 +55,9 @@ def _confirmed_device(user: User) -> TOTPDevice:
 def _user(company: Company | None, spec: dict, **flags) -> User:
     user = User.objects.filter(company=company, user_id=spec["user_id"]).first()
     if user is None:
-        user = User(company=company, user_id=spec["user_id"], full_name=spec["full_name"], **flags)
+        # Company users have an address, so the demo's staff e-mail lands in var/mail/.
+        email = f"{spec['user_id']}@{company.company_id.lower()}.demo.example" if company else ""
+        user = User(company=company, user_id=spec["user_id"], full_name=spec["full_name"], email=email, **flags)
         user.set_password(spec["password"])
         user.save()
     return user

@@ -52,6 +52,9 @@ app.conf.beat_schedule = {
     "notifications.deliver_due_callbacks": {"task": "notifications.deliver_due_callbacks", "schedule": 5.0},
     # quota.low once per crossing of a code's threshold, read from the accounts each minute.
     "notifications.quota_low_sweep": {"task": "notifications.quota_low_sweep", "schedule": 60.0},
+    # Staff e-mail: what a lost task left in the outbox; makers whose top-up VA closes within 2 hours.
+    "staffmail.send_pending": {"task": "staffmail.send_pending", "schedule": 60.0},
+    "staffmail.topup_expiry_sweep": {"task": "staffmail.topup_expiry_sweep", "schedule": 300.0},
     # An upload check or decision whose task was lost is queued again past its lease.
     "reminders.requeue_stalled_uploads": {"task": "reminders.requeue_stalled_uploads", "schedule": 60.0},
     # Stored files and problem lists of finished uploads go after UPLOAD_RETENTION_DAYS.

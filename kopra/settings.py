@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "quota",
     "reminders",
     "notifications",
+    "staffmail",
     "console",
 ]
 
@@ -312,6 +313,18 @@ LIVIN_BASE_URL = env.str("LIVIN_BASE_URL", default="http://127.0.0.1:8000")
 # Where billers reach the console: links the portal sends out (an upload's report in the
 # upload.processed callback) start with it.
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000")
+
+# E-mail to biller staff (staffmail): EMAIL_URL names the server, e.g.
+# smtp+tls://user:password@smtp.example.co.id:587; without it each message is written as a
+# file under var/mail/, where the demo's mail can be read.
+MAIL_DIR = VAR_DIR / "mail"
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(MAIL_DIR)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kopra Bill Reminder <no-reply@kopra.local>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 LIVIN_PARTNER_ID = env.str("LIVIN_PARTNER_ID", default="kopra-portal")
 # Development only, like SECRET_KEY's default: it is public, so production refuses it.
 INSECURE_DEFAULT_LIVIN_SECRET = "sandbox-livin-secret-change-me"

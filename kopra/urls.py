@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("notifications.api.urls")),
     path("", include("reminders.urls")),
     path("", include("notifications.urls")),
+    path("", include("staffmail.urls")),
     path("", include("billers.urls")),
     path("", include("quota.urls")),
     path("", include("console.urls")),

@@ -20,9 +20,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billers.models import Company
-from core import crypto, outbound, signing
+from core import crypto, events, outbound, signing
 from core.errors import InvalidInput
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
+from quota.models import QuotaAccount
 from quota.services import quota_low_crossings
 from reminders.models import Upload
 
@@ -162,6 +163,8 @@ def quota_low_sweep() -> int:
             "threshold": account.registration.low_quota_threshold,
             "quotaUrl": _console_link("quota_detail", account.registration_id),
         }, None) for account in accounts])
+        if accounts:
+            events.quota_low.send(sender=QuotaAccount, accounts=accounts)  # staff e-mail, for one
     return len(accounts)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from billers.approvals import ensure_can_approve
 from billers.models import CollectionAccount, Registration, User
+from core import events
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.money import rupiah
@@ -62,6 +63,9 @@ def topup_request(
                               f"{rupiah(order.total)} by {order.get_method_display().lower()} (top-up #{order.pk})")
         if not registration.company.approval_for_topup:
             _await_payment(order)
+        else:
+            events.approval_waiting.send(sender=TopUpOrder, request=order, company=order.company,
+                                         requested_by=actor)
     return _collect_if_debit(order, request=request)
 
 
@@ -97,6 +101,8 @@ def topup_approve(*, order: TopUpOrder, approver: User, request=None) -> TopUpOr
         audit_record(action="topup.approved", actor=approver, company=order.company, request=request, obj=order,
                      sentence=f"{approver} approved top-up #{order.pk} of {order.requested_by} "
                               f"({order.units} pushes for {order.registration.code})")
+        events.request_decided.send(sender=TopUpOrder, request=order, company=order.company,
+                                    requested_by=order.requested_by, decided_by=approver, approved=True)
     return _collect_if_debit(order, request=request)
 
 
@@ -109,6 +115,9 @@ def topup_refuse(*, order: TopUpOrder, approver: User, reason: str = "", request
     order.save(update_fields=["status", "refusal_reason", "updated_at"])
     audit_record(action="topup.refused", actor=approver, company=order.company, request=request, obj=order,
                  sentence=f"{approver} refused top-up #{order.pk}: {order.refusal_reason}")
+    events.request_decided.send(sender=TopUpOrder, request=order, company=order.company,
+                                requested_by=order.requested_by, decided_by=approver, approved=False,
+                                reason=reason.strip())
     return order
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["core", "snap", "billers", "quota", "reminders", "notifications", "console", "fileformat", "livin", "demo",
-        "kopra"]
-PRODUCT = ["core", "snap", "billers", "quota", "reminders", "notifications", "console", "fileformat"]
+APPS = ["core", "snap", "billers", "quota", "reminders", "notifications", "staffmail", "console", "fileformat", "livin",
+        "demo", "kopra"]
+PRODUCT = ["core", "snap", "billers", "quota", "reminders", "notifications", "staffmail", "console", "fileformat"]
 PLUGINS = {"livin", "demo"}
 
 

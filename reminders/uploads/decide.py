@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from billers.approvals import ensure_can_approve
 from billers.models import Registration, User
+from core import events
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput
 from quota.selectors import quota_available
@@ -103,6 +104,8 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
                      + (", waiting for approval" if needs_approval else ""),
             details={"bills": created, "skipped": skipped},
         )
+        if needs_approval:
+            events.approval_waiting.send(sender=Upload, request=upload, company=upload.company, requested_by=actor)
         purge_upload_rows.delay_on_commit(upload.pk)
     return upload
 
@@ -129,6 +132,8 @@ def upload_approve(*, upload: Upload, approver: User, request=None) -> Upload:
         audit_record(action="upload.approved", actor=approver, company=upload.company, request=request, obj=upload,
                      sentence=f"{approver} approved upload #{upload.pk} of {upload.submitted_by}: "
                               f"{moved} bills for {upload.registration.code}")
+        events.request_decided.send(sender=Upload, request=upload, company=upload.company,
+                                    requested_by=upload.submitted_by, decided_by=approver, approved=True)
     return upload
 
 
@@ -149,6 +154,9 @@ def upload_reject(*, upload: Upload, approver: User, reason: str = "", request=N
         audit_record(action="upload.rejected", actor=approver, company=upload.company, request=request, obj=upload,
                      sentence=f"{approver} rejected upload #{upload.pk} of {upload.submitted_by}: {cancelled} bills "
                               f"cancelled" + (f" ({reason})" if reason else ""))
+        events.request_decided.send(sender=Upload, request=upload, company=upload.company,
+                                    requested_by=upload.submitted_by, decided_by=approver, approved=False,
+                                    reason=reason)
     return upload
 
 

@@ -52,9 +52,17 @@ def test_check_deploy_is_clean_with_production_settings_and_a_real_secret():
     result = run_manage(
         "check", "--deploy", "--fail-level", "WARNING",
         KOPRA_ENV="production", SECRET_KEY=REAL_SECRET, ALLOWED_HOSTS="kopra.example.co.id", SANDBOX_ENABLED="true",
+        EMAIL_URL="smtp+tls://kopra:secret@smtp.example.co.id:587",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_a_mail_server_says_staff_e_mail_is_never_sent():
+    result = run_manage("check", "--deploy", KOPRA_ENV="production", SECRET_KEY=REAL_SECRET,
+                        ALLOWED_HOSTS="kopra.example.co.id", SANDBOX_ENABLED="true")
+    assert "core.W002" in result.stderr + result.stdout
+    assert "No mail server is configured (EMAIL_URL)" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("setting", ["LIVIN_GATEWAY", "PAYMENTS_GATEWAY"])
