@@ -52,6 +52,8 @@ app.conf.beat_schedule = {
     "notifications.deliver_due_callbacks": {"task": "notifications.deliver_due_callbacks", "schedule": 5.0},
     # quota.low once per crossing of a code's threshold, read from the accounts each minute.
     "notifications.quota_low_sweep": {"task": "notifications.quota_low_sweep", "schedule": 60.0},
+    # The bank's statements of bill payments, read every five minutes (and after each payment).
+    "settlement.sync_settlements": {"task": "settlement.sync_settlements", "schedule": 300.0},
     # Staff e-mail: what a lost task left in the outbox; makers whose top-up VA closes within 2 hours.
     "staffmail.send_pending": {"task": "staffmail.send_pending", "schedule": 60.0},
     "staffmail.topup_expiry_sweep": {"task": "staffmail.topup_expiry_sweep", "schedule": 300.0},

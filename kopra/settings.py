@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reminders",
     "notifications",
     "staffmail",
+    "settlement",
     "console",
 ]
 

@@ -19,6 +19,7 @@ from core.bulk import insert_rows
 from core.money import rupiah
 from core.plugins import plugin
 from livin.models import DisplayedBill, Fault, LivinUser, Notification
+from livin.services import collection_credit
 
 
 class SandboxUnavailable(Exception):
@@ -174,6 +175,9 @@ def pay(*, reference: str, phone: str, amount: Decimal, channel: str) -> Display
     bill.channel = channel
     bill.payment_reference = "PAY" + secrets.token_hex(8).upper()
     bill.save(update_fields=["paid_at", "paid_amount", "channel", "payment_reference"])
+    # The money lands in the biller's collection account at once; the day's statement lists it.
+    collection_credit(biller_code=bill.biller_code, amount=amount, payment_reference=bill.payment_reference,
+                      description=f"{channel} {bill.biller_code}/{bill.bill_key} {bill.reference}")
     report = plugin("LIVIN_PAYMENT_CALLBACK")
     # After commit, like a switch that reports a settled payment; the portal's side is
     # idempotent by payment reference, so a repeated report changes nothing.

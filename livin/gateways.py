@@ -6,9 +6,9 @@ sandbox is enabled; the product only knows the interfaces (``notifications.gatew
 """
 
 from livin import display
-from livin.services import PaymentRefused, core_debit, va_open
+from livin.services import PaymentRefused, collection_statement, core_debit, va_open
 from notifications.gateway import TemporaryGatewayError
-from quota.payments import DebitResult, VirtualAccount
+from quota.payments import CollectionStatement, Credit, DebitResult, VirtualAccount
 
 
 class SandboxLivinGateway:
@@ -47,3 +47,10 @@ class SandboxPaymentsGateway:
     def open_virtual_account(self, *, reference, amount, expires_at, name):
         va = va_open(reference=reference, amount=amount, expires_at=expires_at, name=name)
         return VirtualAccount(number=va.va_number, amount=va.amount, expires_at=va.expires_at)
+
+    def collection_statement(self, *, account_number, day):
+        credits, final = collection_statement(account_number=account_number, day=day)
+        return CollectionStatement(
+            account_number=account_number, day=day, reference=f"SBX-{account_number}-{day:%Y%m%d}", final=final,
+            credits=[Credit(payment_reference=credit.payment_reference, amount=credit.amount,
+                            credited_at=credit.credited_at) for credit in credits])

@@ -47,6 +47,24 @@ class CoreDebit(models.Model):
         return f"{self.transaction_id} -Rp {self.amount} ({self.reference})"
 
 
+class CoreCredit(models.Model):
+    """A bill payment credited to a biller's collection account: what the day's statement lists."""
+
+    account_number = models.CharField(_("account number"), max_length=13)
+    payment_reference = models.CharField(_("payment reference"), max_length=64, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    credited_at = models.DateTimeField(_("credited at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox collection credit")
+        verbose_name_plural = _("sandbox collection credits")
+        indexes = [models.Index(fields=["account_number", "credited_at"], name="sandbox_credit_statement")]
+
+    def __str__(self) -> str:
+        return f"{self.account_number} +Rp {self.amount} ({self.payment_reference})"
+
+
 class VirtualAccountBill(models.Model):
     """A one-time closed virtual account: the exact amount, payable once, until it expires."""
 

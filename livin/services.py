@@ -6,6 +6,7 @@ payment page call these, as a real bank's interfaces would be called.
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.money import rupiah
 from core.plugins import plugin
-from livin.models import CoreAccount, CoreDebit, VirtualAccountBill
+from livin.models import CoreAccount, CoreCredit, CoreDebit, VirtualAccountBill
 
 # Where the bank reports a paid top-up virtual account (setting LIVIN_TOPUP_PAYMENT_CALLBACK).
 
@@ -110,3 +111,33 @@ def va_report_payment(va: VirtualAccountBill) -> None:
     """Tells the portal that ``va`` was paid (a bank repeats this until it is acknowledged)."""
     callback = plugin("PAYMENTS_VA_CALLBACK")
     callback(va_number=va.va_number, amount=va.amount, payment_reference=va.payment_reference)
+
+
+def collection_credit(*, biller_code: str, amount: Decimal, payment_reference: str, description: str = ""):
+    """Credits a bill payment to the collection account of ``biller_code`` (once per payment
+    reference), as the bank's switch does when a payer pays; None if the code has no account."""
+    from billers.models import BillerCode
+
+    code = BillerCode.objects.select_related("collection_account").filter(code=biller_code).first()
+    if code is None or code.collection_account is None:
+        return None
+    number = code.collection_account.account_number
+    credit, created = CoreCredit.objects.get_or_create(
+        payment_reference=payment_reference,
+        defaults={"account_number": number, "amount": amount, "description": description[:200]})
+    if created:
+        account, _created = CoreAccount.objects.get_or_create(account_number=number)
+        CoreAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
+    return credit
+
+
+def collection_statement(*, account_number: str, day):
+    """The credits of ``day`` (WIB) to a collection account, and whether the day has ended (then
+    the statement is final: nothing more is credited to it)."""
+    from core.time import WIB
+
+    start = datetime.combine(day, time.min, tzinfo=WIB)
+    end = start + timedelta(days=1)
+    credits = list(CoreCredit.objects.filter(account_number=account_number, credited_at__gte=start,
+                                             credited_at__lt=end).order_by("credited_at", "pk"))
+    return credits, timezone.now() >= end

@@ -1,4 +1,5 @@
-"""How a top-up is paid: the payments gateway interface, and the bank's callback.
+"""How a top-up is paid, and how bill payments are settled: the payments gateway interface,
+and the bank's callback.
 
 The portal asks the gateway to debit the company's account or to open a one-time closed
 virtual account; the bank reports a paid VA through ``va_payment_received``
@@ -7,7 +8,7 @@ the sandbox bank's while the sandbox is enabled, a real bank's in production.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -41,6 +42,27 @@ class VirtualAccount:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Credit:
+    """One bill payment credited to a collection account."""
+
+    payment_reference: str
+    amount: Decimal
+    credited_at: datetime
+
+
+@dataclass(frozen=True)
+class CollectionStatement:
+    """A collection account's credits of one day (WIB), as the bank states them; ``final`` once
+    the day has ended at the bank and nothing more will be credited to it."""
+
+    account_number: str
+    day: date
+    reference: str
+    credits: list[Credit]
+    final: bool
+
+
 class PaymentsGateway(Protocol):
     def debit(self, *, account_number: str, amount: Decimal, reference: str, description: str) -> DebitResult:
         """Debits at once; the same ``reference`` is never debited twice (asked again, the bank
@@ -49,6 +71,10 @@ class PaymentsGateway(Protocol):
     def open_virtual_account(self, *, reference: str, amount: Decimal, expires_at: datetime,
                              name: str) -> VirtualAccount:
         """A one-time closed VA for exactly ``amount`` until ``expires_at``; idempotent by ``reference``."""
+
+    def collection_statement(self, *, account_number: str, day: date) -> CollectionStatement:
+        """The bill payments credited to a biller's collection account on ``day`` so far (all of
+        them once ``final``). Raises ``BankUnavailable`` when no answer came."""
 
 
 def payments_ready() -> None:

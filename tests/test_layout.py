@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["core", "snap", "billers", "quota", "reminders", "notifications", "staffmail", "console", "fileformat", "livin",
-        "demo", "kopra"]
-PRODUCT = ["core", "snap", "billers", "quota", "reminders", "notifications", "staffmail", "console", "fileformat"]
+APPS = ["core", "snap", "billers", "quota", "reminders", "notifications", "staffmail", "settlement", "console",
+        "fileformat", "livin", "demo", "kopra"]
+PRODUCT = ["core", "snap", "billers", "quota", "reminders", "notifications", "staffmail", "settlement", "console",
+           "fileformat"]
 PLUGINS = {"livin", "demo"}
 
 

@@ -94,6 +94,9 @@ INDONESIAN: dict[str, str] = {
     "Submit": "Kirim",
     "1 bill waits for approval": "1 tagihan menunggu persetujuan",
     "Approved by approver": "Disetujui oleh approver",
+    # settlement
+    "credited on": "dikreditkan pada",
+    "Settlement": "Settlement",
 }
 
 
@@ -345,6 +348,15 @@ class Journey:
         expect(maker.locator(".page-head .badge")).to_have_text(self.t("Paid"))
         expect(maker.locator(".timeline li").last).to_contain_text(self.t("Paid"))
         self.shot(maker, "bill-paid")
+        # The bank credited the payment to the code's collection account: the bill shows its
+        # settlement, and the day's settlement lists it.
+        settled = maker.locator("#bill-settlement", has_text=self.t("credited on"))
+        self.reload_until_visible(maker, settled, until=timezone.localtime() + dt.timedelta(seconds=60))
+        settled.get_by_role("link").click()
+        expect(maker.locator("#settlement-payments")).to_have_text("1")
+        expect(maker.locator("#settlement-amount")).to_have_text(self.money(175_000))
+        expect(maker.locator("#settlement-lines")).to_contain_text("AIR-2611-002")
+        self.shot(maker, "settlement")
         self.nav(admin, "Home")
         expect(admin.locator("#figure-paid-rate")).to_have_text("50%")  # 1 paid of the 2 shown
         expect(admin.locator("#figure-pushes-today")).to_have_text("2")
