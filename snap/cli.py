@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("test-callback", help="have the portal send a test callback to your callback URL")
 
+    settled = commands.add_parser("settlement", help="what reached a code's collection account on a day (one page)")
+    settled.add_argument("--biller-code", required=True)
+    settled.add_argument("--date", required=True, help="the day in WIB, YYYY-MM-DD")
+    settled.add_argument("--cursor", help="the nextCursor of the page before")
+    settled.add_argument("--page-size", type=int, help="1 to 1,000; default 100")
+
     commands.add_parser("token", help="fetch an access token")
     return parser
 
@@ -133,6 +139,8 @@ def _run(client: SnapClient, args: argparse.Namespace) -> SnapResponse:
         return client.list_callbacks(args.since, cursor=args.cursor, event=args.event, page_size=args.page_size)
     if args.command == "test-callback":
         return client.test_callback()
+    if args.command == "settlement":
+        return client.settlement_inquiry(args.biller_code, args.date, cursor=args.cursor, page_size=args.page_size)
     if args.command == "send-batch":
         return client.create_messages(_batch_file(args.file), external_id=args.external_id)
     now = client.clock()

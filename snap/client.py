@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ BATCH_PATH = "/snap/v1.0/bill-reminder/messages/batch"
 LIST_PATH = "/snap/v1.0/bill-reminder/messages/list"
 CALLBACK_LIST_PATH = "/snap/v1.0/bill-reminder/callbacks/list"
 CALLBACK_TEST_PATH = "/snap/v1.0/bill-reminder/callbacks/test"
+SETTLEMENT_PATH = "/snap/v1.0/bill-reminder/settlements/inquiry"
 
 DEFAULT_CHANNEL_ID = "95221"
 DEFAULT_CREDENTIALS_PATH = "var/demo/credentials.json"
@@ -438,6 +439,19 @@ class SnapClient:
             if not response.ok or not response.body.get("nextCursor"):
                 return
             response = listing(cursor=response.body["nextCursor"], page_size=filters.get("page_size"))
+
+    def settlement_inquiry(
+        self, biller_code: str, settlement_date: date | str, *, cursor: str | None = None,
+        page_size: int | None = None,
+    ) -> SnapResponse:
+        """What reached the collection account of ``biller_code`` on ``settlement_date`` (WIB): the
+        day's count and Rp, and its payments a page at a time (``nextCursor`` leads on)."""
+        body: dict[str, Any] = {"billerCode": biller_code, "settlementDate": str(settlement_date)}
+        if cursor:
+            body["cursor"] = cursor
+        if page_size:
+            body["pageSize"] = page_size
+        return self.call(SETTLEMENT_PATH, body)
 
     def test_callback(self) -> SnapResponse:
         """Has the portal send a signed ``callback.test`` to your callback URL now; the answer

@@ -62,7 +62,8 @@ def queue(*, kind: str, reference: str, users: list[User], template: str, subjec
     for user in users:
         with translation.override(user.language or settings.LANGUAGE_CODE):
             text = render_to_string(f"staffmail/{template}.txt", {**context, "user": user}).strip() + "\n"
-            title = str(subject) % context
+            # One line: a file name or a reason in it must not break the header (or be refused there).
+            title = " ".join((str(subject) % context).split())
         rows.append((user.company_id, user.pk, kind, reference, user.email, title[:200], text, now, now, 0, ""))
     written = insert_new_rows(
         StaffMail, ("company", "user", "kind", "reference", "to", "subject", "body", "created_at", "next_attempt_at",
@@ -104,7 +105,7 @@ def send_pending(*, limit: int = 100) -> int:
                                    headers={"Auto-Submitted": "auto-generated"})
             try:
                 message.send()
-            except (OSError, smtplib.SMTPException) as exc:
+            except Exception as exc:  # noqa: BLE001 - one message that fails must not hold up the others
                 _failed(StaffMail.objects.filter(pk=mail.pk), exc)
                 continue
             StaffMail.objects.filter(pk=mail.pk).update(sent_at=timezone.now(), lease_until=None, error="",

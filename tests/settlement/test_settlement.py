@@ -131,8 +131,7 @@ def test_the_api_answers_a_days_settlement_in_pages(codes, company, keypair, wsg
     bills = [pay(shown(water, n, f"{100000 + n}.00"), "MVA", django_capture_on_commit_callbacks) for n in range(3)]
     api = make_client(company, keypair, wsgi_transport)
     today = services.today().isoformat()
-    first = api.call("/snap/v1.0/bill-reminder/settlements/inquiry",
-                     {"billerCode": "89123", "settlementDate": today, "pageSize": 2}).body
+    first = api.settlement_inquiry("89123", services.today(), page_size=2).body
     assert first["responseCode"] == "2009800", first
     assert (first["paymentCount"], first["totalAmount"]) == (3, {"value": "300003.00", "currency": "IDR"})
     assert first["closed"] is False and first["notCreditedCount"] == 0

@@ -202,3 +202,14 @@ def test_a_mail_server_that_is_down_is_tried_again_later_and_nothing_is_lost(peo
         assert len(box.messages) == 3
     finally:
         box.controller.stop()
+
+
+def test_a_subject_is_one_line_whatever_the_words_put_in_it(inbox, people, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue(kind=MailKind.UPLOAD_CHECKED, reference="upload:0:checked", users=[people["maker"]],
+                       template="quota_low", subject="Upload checked: %(name)s",
+                       context={"name": "a\r\nBcc: victim@example.com.csv", "code": "89123", "available": 1,
+                                "threshold": 2, "link": "https://kopra.example.co.id/"})
+    (message,) = inbox.messages
+    assert message["Subject"] == "Upload checked: a Bcc: victim@example.com.csv"
+    assert message["Bcc"] is None
