@@ -16,7 +16,8 @@ def low_quota_banner(context):
     """Registered codes of the signed-in user's company whose available quota is below its threshold."""
     user = context.get("user")
     company = getattr(user, "company", None) if getattr(user, "is_authenticated", False) else None
-    return {"low": low_quota_registrations(company) if company is not None else []}
+    # Only a maker can top up: the others are shown the quota and told who can.
+    return {"low": low_quota_registrations(company) if company is not None else [], "user": user}
 
 
 # As quota.topups writes it when a payment is credited.

@@ -99,6 +99,16 @@ def test_the_console_warns_on_every_page_when_available_is_below_the_threshold(r
     assert "fewer than 1,500 pushes available" in response.content.decode()
     home = browser.get("/").content.decode()
     assert "Low quota: biller code 89123 has 1,000 pushes available, below your warning level of 1,500." in home
+    # Only a maker can top up: the admin is shown the quota and told who tops it up.
+    assert "a maker of your company tops it up." in home and ">Top up</a>" not in home
+
+
+def test_the_low_quota_banner_offers_a_maker_the_top_up(registration, company_admin, maker, as_user):
+    as_user(company_admin).post(f"/quota/{registration.pk}/threshold/", {"threshold": "1500"})
+    banner = re.search(r'<p class="msg msg-warning quota-banner".*?</p>', as_user(maker).get("/").content.decode(),
+                       re.S).group(0)
+    assert f'<a href="/quota/{registration.pk}/">Top up</a>' in banner
+    assert "a maker of your company" not in banner
 
 
 def test_only_an_admin_sets_the_threshold(registration, maker, as_user):
