@@ -107,6 +107,19 @@ def claim(queryset, *, limit: int, lease_seconds: int | None = None) -> list[int
 # --- Directory check ---------------------------------------------------------------------
 
 
+def _lookup(bills: list[Bill], started: float) -> dict | None:
+    """Which of the bills' payers have Livin' (one look-up for the batch); None, with the attempt
+    recorded and the bills' lease let go for the next sweep, if the directory did not answer."""
+    try:
+        return livin_gateway().lookup_users(sorted({bill.payer_phone for bill in bills}))
+    except TemporaryGatewayError as exc:
+        logger.warning("directory look-up failed, %d bills wait for the next sweep: %s", len(bills), exc)
+        with transaction.atomic(durable=True):
+            _attempts([bills[0]], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
+            Bill.objects.filter(pk__any=[b.pk for b in bills]).update(lease_until=None)
+        return None
+
+
 def directory_claim(limit: int) -> list[int]:
     """Received bills not yet checked against the Livin' directory."""
     due = Bill.objects.filter(status=BillStatus.RECEIVED).order_by("start_at", "pk")
@@ -123,13 +136,8 @@ def directory_check(*, bill_ids: list[int]) -> None:
                  .only("id", "company_id", "registration_id", "status", "payer_phone").order_by("pk"))
     if not bills:
         return
-    try:
-        users = livin_gateway().lookup_users(sorted({bill.payer_phone for bill in bills}))
-    except TemporaryGatewayError as exc:
-        logger.warning("directory lookup failed, %d bills wait for the next sweep: %s", len(bills), exc)
-        with transaction.atomic(durable=True):
-            _attempts([bills[0]], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
-            Bill.objects.filter(pk__any=[b.pk for b in bills]).update(lease_until=None)
+    users = _lookup(bills, started)
+    if users is None:
         return
     batch = _batch_name("directory")
     with_app = [bill for bill in bills if users.get(bill.payer_phone)]
@@ -182,13 +190,8 @@ def recheck_non_users(*, bill_ids: list[int]) -> None:
     if not bills:
         return
     started = time.monotonic()
-    try:
-        users = livin_gateway().lookup_users(sorted({bill.payer_phone for bill in bills}))
-    except TemporaryGatewayError as exc:
-        logger.warning("directory look-up again failed, %d bills wait for the next sweep: %s", len(bills), exc)
-        with transaction.atomic(durable=True):
-            _attempts([bills[0]], DeliveryAttempt.Operation.LOOKUP, ok=False, started=started, error=str(exc))
-            Bill.objects.filter(pk__any=[b.pk for b in bills]).update(lease_until=None)
+    users = _lookup(bills, started)
+    if users is None:
         return
     checks = settings.NON_USER_RECHECKS
     found = [bill for bill in bills if users.get(bill.payer_phone)]

@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billers.selectors import registration_for_code
 from core import signing
 from core.audit import client_ip
 from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput, NotAllowed
@@ -410,3 +411,12 @@ class AccessTokenView(APIView):
             "tokenType": "Bearer",
             "expiresIn": str(lifetime),
         })
+
+
+def registered_code(credential, code: str):
+    """The company's Bill Reminder registration of biller code ``code``; the SNAP refusal
+    ("Feature Not Allowed", naming the code) if it has none."""
+    registration = registration_for_code(credential.company, code)
+    if registration is None:
+        raise errors.feature_not_allowed(f"biller code {code} is not registered for Bill Reminder")
+    return registration

@@ -2,11 +2,10 @@
 
 from drf_spectacular.utils import extend_schema
 
-from billers.selectors import registration_for_code
 from quota.api import serializers as s
 from quota.selectors import quota_summary
 from snap import errors
-from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
+from snap.pipeline import SIGNED_HEADERS, SnapView, registered_code, snap_responses
 
 
 class QuotaInquiryView(SnapView):
@@ -19,9 +18,7 @@ class QuotaInquiryView(SnapView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, credential, data):
-        registration = registration_for_code(credential.company, data["billerCode"])
-        if registration is None:
-            raise errors.feature_not_allowed(f"biller code {data['billerCode']} is not registered for Bill Reminder")
+        registration = registered_code(credential, data["billerCode"])
         figures = quota_summary(registration)
         return {"billerCode": registration.code, "balance": figures["balance"], "reserved": figures["reserved"],
                 "available": figures["available"]}

@@ -4,7 +4,6 @@ from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 
-from billers.selectors import registration_for_code
 from core import signing
 from core.errors import DomainError
 from reminders import selectors, services
@@ -12,7 +11,7 @@ from reminders.api import serializers as s
 from reminders.models import BillSource
 from snap import errors, shapes
 from snap.feeds import feed_answer, feed_position
-from snap.pipeline import SIGNED_HEADERS, SnapView, domain_error, serializer_error, snap_responses
+from snap.pipeline import SIGNED_HEADERS, SnapView, domain_error, registered_code, serializer_error, snap_responses
 
 API_NAMES = services.field_names({
     "bill_key": "billKey",
@@ -44,9 +43,7 @@ def message_body(bill) -> dict:
 
 
 def _registration(credential, code: str):
-    registration = registration_for_code(credential.company, code)
-    if registration is None:
-        raise errors.feature_not_allowed(f"biller code {code} is not registered for Bill Reminder")
+    registration = registered_code(credential, code)
     if not registration.is_active:
         raise errors.feature_not_allowed(f"biller code {code} is stopped")
     try:
@@ -236,12 +233,7 @@ class MessageListView(SnapView):
 
     def perform(self, credential, data):
         since, cursor, size = feed_position(data, since_field="changedSince", filter_fields=("billerCode", "status"))
-        registration = None
-        if data.get("billerCode"):
-            registration = registration_for_code(credential.company, data["billerCode"])
-            if registration is None:
-                raise errors.feature_not_allowed(
-                    f"biller code {data['billerCode']} is not registered for Bill Reminder")
+        registration = registered_code(credential, data["billerCode"]) if data.get("billerCode") else None
         page = selectors.bills_changed(credential.company, since=since, cursor=cursor, registration=registration,
                                        status=data.get("status", ""), size=size)
         return feed_answer(page, "bills", [{**status_body(bill), "updatedAt": _iso(bill.updated_at)}

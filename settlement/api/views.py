@@ -4,14 +4,13 @@ import datetime as dt
 
 from drf_spectacular.utils import extend_schema
 
-from billers.selectors import registration_for_code
 from core import signing
 from settlement import selectors
 from settlement.api import serializers as s
 from settlement.models import SettledPayment, Settlement
 from snap import errors
 from snap.feeds import DEFAULT_PAGE
-from snap.pipeline import SIGNED_HEADERS, SnapView, snap_responses
+from snap.pipeline import SIGNED_HEADERS, SnapView, registered_code, snap_responses
 
 
 def _money(value) -> dict:
@@ -29,9 +28,7 @@ class SettlementInquiryView(SnapView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, credential, data):
-        registration = registration_for_code(credential.company, data["billerCode"])
-        if registration is None:
-            raise errors.feature_not_allowed(f"biller code {data['billerCode']} is not registered for Bill Reminder")
+        registration = registered_code(credential, data["billerCode"])
         try:
             day = dt.date.fromisoformat(data["settlementDate"])
         except ValueError:
