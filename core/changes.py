@@ -24,11 +24,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.core.signing import BadSignature, Signer
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 SETTLE_MARGIN = dt.timedelta(seconds=5)
+_SIGNER = Signer(salt="kopra.changes.cursor")
 
 
 def settle_point() -> dt.datetime:
@@ -59,18 +61,20 @@ class FeedCursor:
     filters: dict
 
     def token(self) -> str:
+        """Signed (``SECRET_KEY``), so a cursor comes back as the listing gave it, filters included."""
         raw = json.dumps([self.stamp.isoformat(), self.id, self.until.isoformat(), self.filters],
                          separators=(",", ":"), sort_keys=True).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return _SIGNER.sign(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
     @classmethod
     def parse(cls, token: str) -> FeedCursor:
         """The cursor in ``token``; ``ValueError`` if it is not one this feed gave."""
         try:
+            token = _SIGNER.unsign(token)
             stamp, pk, until, filters = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             cursor = cls(stamp=dt.datetime.fromisoformat(stamp), id=pk, until=dt.datetime.fromisoformat(until),
                          filters=filters)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, BadSignature):
             raise ValueError("not a cursor of this listing") from None
         if (not isinstance(pk, int) or not isinstance(filters, dict) or cursor.stamp.tzinfo is None
                 or cursor.until.tzinfo is None):

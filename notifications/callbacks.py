@@ -13,15 +13,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billers.models import Company
 from core import crypto, events, outbound, signing
 from core.errors import InvalidInput
+from core.links import console_link
 from notifications.models import CallbackAttempt, CallbackEvent, CallbackSetting
 from quota.models import QuotaAccount
 from quota.services import quota_low_crossings
@@ -122,11 +121,6 @@ def _queue_events(events: list[tuple[int, str, dict, object]]) -> None:
     ])
 
 
-def _console_link(route: str, pk: int) -> str:
-    """A console page's address as billers reach it (``CONSOLE_BASE_URL``)."""
-    return settings.CONSOLE_BASE_URL.rstrip("/") + reverse(route, args=[pk])
-
-
 def bills_event(bills, from_status: str = "") -> None:
     """Reports the bills' new status to their billers, where it is a status callers hear about
     (a ``reminders.lifecycle`` hook, in the transaction that moved them)."""
@@ -148,7 +142,7 @@ def upload_payload(upload) -> dict:
         "repeatedRows": None if refused else upload.duplicate_rows,
         "activeReminderRows": None if refused else upload.active_conflicts,
         "refusal": {"code": upload.refusal_code, "message": upload.refusal_text} if refused else None,
-        "reportUrl": _console_link("upload_detail", upload.pk),
+        "reportUrl": console_link("upload_detail", upload.pk),
     }
 
 
@@ -161,7 +155,7 @@ def quota_low_sweep() -> int:
             "billerCode": account.registration.code,
             "available": account.available,
             "threshold": account.registration.low_quota_threshold,
-            "quotaUrl": _console_link("quota_detail", account.registration_id),
+            "quotaUrl": console_link("quota_detail", account.registration_id),
         }, None) for account in accounts])
         if accounts:
             events.quota_low.send(sender=QuotaAccount, accounts=accounts)  # staff e-mail, for one

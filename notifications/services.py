@@ -171,7 +171,8 @@ def _next_recheck(done: int, now):
 def recheck_claim(limit: int) -> list[int]:
     """Bills of payers without Livin' whose next look-up has come, while their window is open."""
     now = timezone.now()
-    due = Bill.objects.filter(status=BillStatus.NOT_LIVIN_USER, next_recheck_at__lte=now, end_at__gt=now)
+    due = Bill.objects.filter(status=BillStatus.NOT_LIVIN_USER, next_recheck_at__lte=now, end_at__gt=now,
+                              registration__status=Registration.Status.ACTIVE)
     return claim(due.order_by("next_recheck_at", "pk"), limit=limit)
 
 
@@ -199,7 +200,7 @@ def recheck_non_users(*, bill_ids: list[int]) -> None:
     moved = kept = taken = 0
     with transaction.atomic(durable=True):
         found, taken_keys = _without_active_twin(found)
-        events = [(bill.pk, f"Bill key {bill.bill_key} has another active reminder: not looked up again")
+        events = [(bill.pk, f"Bill key {bill.bill_key} has another active or newer reminder: not looked up again")
                   for bill in taken_keys]
         taken = Bill.objects.filter(pk__any=[bill.pk for bill in taken_keys]).update(
             next_recheck_at=None, lease_until=None)
@@ -236,15 +237,27 @@ def recheck_non_users(*, bill_ids: list[int]) -> None:
 
 
 def _without_active_twin(bills: list[Bill]) -> tuple[list[Bill], list[Bill]]:
-    """``bills`` split by whether their bill key has no other active reminder (which a move back
-    to SCHEDULED would break: one active reminder per bill key)."""
+    """``bills`` split by whether their bill key has no other reminder that is active or newer: an
+    active one would break one active reminder per bill key, and a newer one (sent again to
+    another phone, perhaps paid already) replaced this one, which must not come back."""
     if not bills:
         return [], []
-    twins = set(Bill.objects.filter(
+    others = Bill.objects.filter(
         registration_id__in={bill.registration_id for bill in bills}, bill_key__in={bill.bill_key for bill in bills},
-        status__in=ACTIVE_STATUSES).values_list("registration_id", "bill_key"))
-    free = [bill for bill in bills if (bill.registration_id, bill.bill_key) not in twins]
-    return free, [bill for bill in bills if (bill.registration_id, bill.bill_key) in twins]
+    ).exclude(pk__in=[bill.pk for bill in bills]).values_list("registration_id", "bill_key", "status", "created_at")
+    newest: dict[tuple[int, str], object] = {}
+    active: set[tuple[int, str]] = set()
+    for registration_id, bill_key, status, created_at in others:
+        key = (registration_id, bill_key)
+        newest[key] = max(newest.get(key, created_at), created_at)
+        if status in ACTIVE_STATUSES:
+            active.add(key)
+
+    def replaced(bill):
+        key = (bill.registration_id, bill.bill_key)
+        return key in active or (key in newest and newest[key] > bill.created_at)
+
+    return [bill for bill in bills if not replaced(bill)], [bill for bill in bills if replaced(bill)]
 
 
 def _grouped(bills: list[Bill]) -> dict[tuple[int, int], list[Bill]]:
@@ -416,7 +429,8 @@ def withdraw(*, bill_id: int) -> bool:
         _attempts([bill], DeliveryAttempt.Operation.WITHDRAW, ok=False, started=started, error=str(exc))
         return False
     _attempts([bill], DeliveryAttempt.Operation.WITHDRAW, ok=True, started=started)
-    Bill.objects.filter(pk=bill.pk, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
+    now = timezone.now()
+    Bill.objects.filter(pk=bill.pk, withdrawn_at__isnull=True).update(withdrawn_at=now, updated_at=now)
     return True
 
 

@@ -43,8 +43,9 @@ TRANSITIONS: dict[str, set[str]] = {
         BillStatus.DISPLAYED, BillStatus.CANCELLED, BillStatus.PAID, BillStatus.FAILED, BillStatus.EXPIRED,
     },
     BillStatus.DISPLAYED: {BillStatus.PAID, BillStatus.EXPIRED, BillStatus.CANCELLED},
-    # A payer who installs Livin' later is found by a later look-up while the window is open.
-    BillStatus.NOT_LIVIN_USER: {BillStatus.SCHEDULED},
+    # A payer who installs Livin' later is found by a later look-up while the window is open;
+    # until then the biller may cancel it, and a stop of its code ends its look-ups.
+    BillStatus.NOT_LIVIN_USER: {BillStatus.SCHEDULED, BillStatus.CANCELLED},
 }
 
 
@@ -183,6 +184,11 @@ class Bill(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        """Active, or a payer without Livin' still to be looked up again (it may yet be pushed)."""
+        return self.is_active or (self.status == BillStatus.NOT_LIVIN_USER and self.next_recheck_at is not None)
 
     @property
     def quota_reference(self) -> str:

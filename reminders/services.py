@@ -298,13 +298,14 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
     bill = Bill.objects.select_for_update().select_related("registration__biller_code").get(pk=bill.pk)
     if bill.status == BillStatus.PAID:
         raise Conflict(_("Bill %(ref)s is already paid.") % {"ref": bill.reference_no}, code="paid")
-    if bill.status not in ACTIVE_STATUSES:
+    if not bill.can_be_cancelled:
         raise Conflict(
             _("Bill %(ref)s is no longer active (%(status)s).") % {"ref": bill.reference_no, "status": bill.status},
             code="not_active",
         )
     reason = reason or "Cancelled"  # stored in English, shown translated (reminders.timeline)
-    bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor, actor_label=actor_label, reason=reason)
+    bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor, actor_label=actor_label, reason=reason,
+                    next_recheck_at=None)
     audit_record(action="bill.cancelled", actor=actor, actor_label=actor_label, company=bill.company,
                  request=request, obj=bill,
                  sentence=f"{actor or actor_label} cancelled bill {bill.reference_no} "
@@ -313,7 +314,10 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
 
 
 def bills_cancel_for_stop(*, registration: Registration, actor: User | None = None) -> int:
-    """Stopping a biller code cancels its active bills: shown ones are withdrawn, reserved quota released."""
+    """Stopping a biller code cancels its active bills: shown ones are withdrawn, reserved quota released;
+    its payers without Livin' are not looked up again."""
+    Bill.objects.filter(registration=registration, status=BillStatus.NOT_LIVIN_USER,
+                        next_recheck_at__isnull=False).update(next_recheck_at=None, updated_at=timezone.now())
     cancelled, refused = 0, set()
     active = Bill.objects.filter(registration=registration, status__in=ACTIVE_STATUSES).order_by("pk")
     while True:

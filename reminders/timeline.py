@@ -56,8 +56,8 @@ PATTERNS = (
      gettext_noop("Not in Livin' on look-up %(check)s of %(checks)s after the first")),
     (re.compile(r"Found in Livin', but biller code (?P<code>\S+) has no quota left: looked up again later"),
      gettext_noop("Found in Livin', but biller code %(code)s has no quota left: looked up again later")),
-    (re.compile(r"Bill key (?P<key>\S+) has another active reminder: not looked up again"),
-     gettext_noop("Bill key %(key)s has another active reminder: not looked up again")),
+    (re.compile(r"Bill key (?P<key>\S+) has another active or newer reminder: not looked up again"),
+     gettext_noop("Bill key %(key)s has another active or newer reminder: not looked up again")),
 )
 
 

@@ -11,7 +11,7 @@ nothing twice. A paid bill that no statement lists yet shows as *not yet credite
 """
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -22,6 +22,7 @@ from billers.models import Registration
 from core.time import WIB
 from quota.payments import BankUnavailable, payments_gateway
 from reminders.models import Bill, BillStatus
+from reminders.selectors import day_start
 from settlement.models import SettledPayment, Settlement
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def today() -> date:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=WIB)
+    start = day_start(day)
     return start, start + timedelta(days=1)
 
 
@@ -92,16 +93,20 @@ def settlements_sync(*, registration_ids=None) -> int:
 def _record(statement, codes: list[Registration]) -> int:
     """Records the credits of ``statement`` that are paid bills of ``codes``, and each code's day."""
     credits = {credit.payment_reference: credit for credit in statement.credits}
-    bills = list(Bill.objects.filter(company_id__in={code.company_id for code in codes}, paid_at__isnull=False,
-                                     payment_reference__in=list(credits), registration__in=codes,
+    bills = list(Bill.objects.filter(company_id__in={code.company_id for code in codes},
+                                     paid_at__isnull=False, payment_reference__any=list(credits),
+                                     registration__in=codes,
                                      status=BillStatus.PAID).only(
         "id", "company_id", "registration_id", "payment_reference"))
     now, recorded = timezone.now(), 0
     for code in codes:
-        settlement, _created = Settlement.objects.get_or_create(
+        Settlement.objects.get_or_create(
             registration=code, day=statement.day,
             defaults={"company_id": code.company_id, "account_number": statement.account_number,
                       "statement_reference": statement.reference})
+        # Locked until the commit: two readings of one day (after a payment, and the beat) add
+        # their lines and count them one after the other, so the totals count every line.
+        settlement = Settlement.objects.select_for_update().get(registration=code, day=statement.day)
         lines = [SettledPayment(company_id=code.company_id, settlement=settlement, bill_id=bill.pk,
                                 payment_reference=bill.payment_reference,
                                 amount=credits[bill.payment_reference].amount,
@@ -117,11 +122,18 @@ def _record(statement, codes: list[Registration]) -> int:
     return recorded
 
 
+SYNC_AFTER_PAYMENT_EVERY = 10  # seconds: at most one reading a code after payments; the beat reads the rest
+
+
 def sync_when_paid(bills, from_status: str) -> None:
-    """Bills just paid: their codes' settlements are read once the payment commits
-    (a ``reminders.lifecycle`` hook)."""
+    """Bills just paid: their codes' settlements are read once the payment commits (a
+    ``reminders.lifecycle`` hook), at most once every few seconds a code, so a stream of
+    payments does not read the same statement for each one."""
+    from django.core.cache import cache
+
     paid = sorted({bill.registration_id for bill in bills if bill.status == BillStatus.PAID})
-    if paid:
+    due = [pk for pk in paid if cache.add(f"settlement:read-after-payment:{pk}", 1, SYNC_AFTER_PAYMENT_EVERY)]
+    if due:
         from settlement.tasks import sync_settlements
 
-        transaction.on_commit(lambda: sync_settlements.delay(registration_ids=paid))
+        transaction.on_commit(lambda: sync_settlements.delay(registration_ids=due))

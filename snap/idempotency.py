@@ -57,6 +57,18 @@ def keep(key: Key, status_code: int, body: str) -> bool:
     ))
 
 
+def answered(key: Key) -> tuple[int, str] | None:
+    """The answer kept for ``key``, or None if it has none yet; a conflict if the key was used for
+    another call."""
+    record = IdempotencyRecord.objects.filter(
+        partner_id=key.partner_id, day=key.day, external_id=key.external_id, status_code__isnull=False).first()
+    if record is None:
+        return None
+    if record.fingerprint != key.fingerprint:
+        raise errors.conflict("Cannot use same X-EXTERNAL-ID in same day")
+    return record.status_code, record.response_body
+
+
 def kept(key: Key) -> tuple[int, str]:
     """The answer kept for ``key``; a conflict if the key was used for another call."""
     record = IdempotencyRecord.objects.filter(

@@ -4,10 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 from billers.models import Role, ServiceChangeRequest
 from core import events
+from core.links import console_link
 from quota.models import TopUpOrder
 from reminders.models import Upload
 from staffmail.models import MailKind
-from staffmail.services import console_link, queue, recipients
+from staffmail.services import queue, recipients
 
 
 def _about(request) -> dict:

@@ -16,21 +16,18 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from billers.models import Company, User
 from core.bulk import insert_new_rows
+from core.links import console_link
 from staffmail.models import MailKind, MailOptOut, StaffMail
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8  # over about four hours (1, 2, 4, ... 64 minutes apart)
-LEASE = timedelta(minutes=5)
-
-
-def console_link(route: str, *args) -> str:
-    return settings.CONSOLE_BASE_URL.rstrip("/") + reverse(route, args=args)
+MAX_ATTEMPTS = 8  # over about two hours (1, 2, 4, ... 64 minutes apart)
+BATCH = 20
+LEASE = timedelta(minutes=10)  # longer than a batch can take (20 messages, each at most EMAIL_TIMEOUT)
 
 
 def recipients(company: Company | int, kind: str, *, roles: tuple[str, ...] = (), users=None,
@@ -80,16 +77,14 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** max(0, attempts - 1))
 
 
-def send_pending(*, limit: int = 100) -> int:
+def send_pending(*, limit: int = BATCH) -> int:
     """Sends the messages due, over one connection; returns how many were sent. A message is
-    leased while it is sent, so two workers never send it both."""
+    leased while it is sent (``notifications.services.claim``), so two workers never send it both."""
+    from notifications.services import claim
+
     now = timezone.now()
-    with transaction.atomic(durable=True):
-        ids = list(StaffMail.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
-                   .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                   .select_for_update(skip_locked=True).order_by("next_attempt_at", "pk")
-                   .values_list("pk", flat=True)[:limit])
-        StaffMail.objects.filter(pk__in=ids).update(lease_until=now + LEASE)
+    due = StaffMail.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+    ids = claim(due, limit=limit, lease_seconds=int(LEASE.total_seconds()))
     if not ids:
         return 0
     sent = 0

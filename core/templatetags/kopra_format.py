@@ -61,3 +61,12 @@ def wib(value, precision: str = "") -> str:
     if timezone.is_aware(value):
         value = value.astimezone(WIB)
     return f"{date_filter(value, WIB_FORMAT_SECONDS if precision == 's' else WIB_FORMAT)} WIB"
+
+
+@register.filter
+def said(text: str) -> str:
+    """A word the system stored in English and marked for translation (``core.outbound.failure``'s
+    categories), in the reader's language; anything else as stored."""
+    from django.utils.translation import gettext
+
+    return gettext(text) if text else text

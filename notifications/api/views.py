@@ -40,6 +40,7 @@ class CallbackTestView(SnapView):
 
     service_code = errors.SERVICE_CALLBACK_TEST
     input = s.CallbackTestIn
+    calls_out = True  # the POST to the biller's server holds no transaction open
 
     @extend_schema(operation_id="bill_reminder_callback_test", summary="Send a test callback",
                    parameters=SIGNED_HEADERS, request=s.CallbackTestIn, responses=snap_responses(s.CallbackTestOut))

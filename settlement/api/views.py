@@ -40,6 +40,8 @@ class SettlementInquiryView(SnapView):
             after = int(data["cursor"])
         size = data.get("pageSize", DEFAULT_PAGE)
         settlement = Settlement.objects.filter(registration=registration, day=day).first()
+        if after and (settlement is None or not settlement.lines.filter(pk=after).exists()):
+            raise errors.invalid_field("cursor (not a nextCursor this answer gave)")
         lines, more = [], False
         if settlement is not None:
             found = list(SettledPayment.objects.filter(settlement=settlement, pk__gt=after)

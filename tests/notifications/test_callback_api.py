@@ -100,10 +100,15 @@ def test_a_test_callback_from_the_api_reaches_the_receiver_signed_and_says_what_
     assert signing.verify_hmac_signature(receiver.secret, "POST", "/kopra", "", request["body"],
                                          request["headers"]["X-TIMESTAMP"], request["headers"]["X-SIGNATURE"])
 
+    # The same X-EXTERNAL-ID again is answered as before, without a second POST.
+    again = [api.call("/snap/v1.0/bill-reminder/callbacks/test", {}, external_id="7000000001").body
+             for _ in range(2)]
+    assert again[0] == again[1] and len(receiver.requests) == 2
+
     receiver.statuses = [500]
     answer = api.test_callback().body
     assert (answer["delivered"], answer["httpStatus"], answer["error"]) == (False, 500, "HTTP 500")
-    assert len(receiver.requests) == 2  # nothing retried, nothing queued
+    assert len(receiver.requests) == 3  # nothing retried, nothing queued
     assert not callbacks.CallbackEvent.objects.filter(event="callback.test").exists()
 
 

@@ -138,10 +138,66 @@ def test_a_found_payer_whose_bill_key_has_a_new_reminder_or_whose_code_has_no_qu
         replaced.refresh_from_db()
         poor.refresh_from_db()
         assert (replaced.status, replaced.next_recheck_at) == (BillStatus.NOT_LIVIN_USER, None)
-        assert timeline(replaced)[-1] == (f"Bill key {replaced.bill_key} has another active reminder: "
+        assert timeline(replaced)[-1] == (f"Bill key {replaced.bill_key} has another active or newer reminder: "
                                           "not looked up again")
         assert poor.status == BillStatus.NOT_LIVIN_USER and poor.rechecks == 0
         assert timeline(poor)[-1] == "Found in Livin', but biller code 77002 has no quota left: looked up again later"
         assert poor.next_recheck_at > timezone.now() + dt.timedelta(hours=23), "not again every minute"
         assert quota_summary(poor_code)["available"] == 0
+    assert ledger_mismatches() == []
+
+
+def test_a_found_bill_that_ends_unpushed_gives_back_the_push_reserved_when_found(make_bill, registration, settings):
+    from reminders.services import bill_cancel
+
+    settings.NON_USER_RECHECKS, settings.NON_USER_RECHECK_HOURS = 3, 24
+    bill = make_bill(phone=NON_USER_PHONE, start=timezone.now() + dt.timedelta(days=3),
+                     end=timezone.now() + dt.timedelta(days=10))
+    run_scheduler()
+    LivinUser.objects.create(phone=NON_USER_PHONE, name="Sari")
+    with later(25):
+        look_again()
+        bill.refresh_from_db()
+        assert bill.status == BillStatus.SCHEDULED and quota_summary(registration)["reserved"] == 1
+        bill_cancel(bill=bill, reason="Paid at the counter")  # before its start: never pushed
+    assert quota_summary(registration)["reserved"] == 0
+    assert LedgerEntry.objects.filter(reference=f"bill:{bill.pk}:found", kind="release").count() == 1
+    assert ledger_mismatches() == []
+
+
+def test_a_newer_reminder_for_the_key_or_a_stopped_code_ends_the_look_ups_and_a_biller_can_cancel_them(
+        make_bill, registration, company, settings):
+    from billers.models import Registration
+    from core.errors import Conflict
+    from reminders.services import bill_cancel, bill_payment_received, bills_cancel_for_stop
+    from tests import factories
+
+    settings.NON_USER_RECHECKS, settings.NON_USER_RECHECK_HOURS = 3, 24
+    resent = make_bill(phone=NON_USER_PHONE)
+    cancelled = make_bill(phone=NON_USER_PHONE)
+    stopped_code = registered_code(company, quota=10, code="77003")
+    on_stopped = make_bill(phone=NON_USER_PHONE, registration_=stopped_code)
+    run_scheduler()
+    # The biller sent the first bill again to another phone, and that payer paid it.
+    again = factories.make_bill(registration, 201, bill_key=resent.bill_key)
+    run_scheduler()
+    run_scheduler()
+    bill_payment_received(reference=again.reference_no, amount=again.amount, channel="MBP",
+                          payment_reference="PAYAGAIN1")
+    # The second one the biller cancels: paid at the counter.
+    assert bill_cancel(bill=Bill.objects.get(pk=cancelled.pk), reason="Paid at the counter").status == "CANCELLED"
+    # The third one's code is stopped.
+    Registration.objects.filter(pk=stopped_code.pk).update(status=Registration.Status.STOPPED)
+    bills_cancel_for_stop(registration=stopped_code)
+
+    LivinUser.objects.create(phone=NON_USER_PHONE, name="Sari")
+    with later(25):
+        look_again()
+    resent.refresh_from_db()
+    on_stopped.refresh_from_db()
+    assert (resent.status, resent.next_recheck_at) == (BillStatus.NOT_LIVIN_USER, None), "never shown again"
+    assert (on_stopped.status, on_stopped.next_recheck_at) == (BillStatus.NOT_LIVIN_USER, None)
+    assert Bill.objects.get(pk=cancelled.pk).status == BillStatus.CANCELLED
+    with pytest.raises(Conflict):  # no longer looked up: nothing left to cancel
+        bill_cancel(bill=resent)
     assert ledger_mismatches() == []

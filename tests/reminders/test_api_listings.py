@@ -52,6 +52,16 @@ def test_bills_changed_since_a_moment_come_oldest_first_in_pages_and_the_next_li
         assert [(bill["referenceNo"], bill["status"]) for bill in changed] == [(made[2], "CANCELLED")]
         cancelled, _ = listing(api, start, status=BillStatus.CANCELLED)
         assert [bill["referenceNo"] for bill in cancelled] == [made[2]]
+        until = pages[-1].body["listedUntil"]
+        # A withdrawal from Livin' is a change too (the bill's withdrawnAt).
+        from notifications.services import withdraw
+
+        Bill.objects.filter(reference_no=made[2]).update(displayed_at=timezone.now())
+        withdraw(bill_id=Bill.objects.get(reference_no=made[2]).pk)
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3)):
+        (withdrawn,), _ = listing(api, until)
+        assert withdrawn["referenceNo"] == made[2] and withdrawn["withdrawnAt"] is not None
 
 
 def test_the_listing_refuses_what_it_cannot_answer_naming_the_field(api):
@@ -60,6 +70,9 @@ def test_the_listing_refuses_what_it_cannot_answer_naming_the_field(api):
         ({"changedSince": since, "billerCode": "99999"}, "4039501", "Feature Not Allowed biller code 99999"),
         ({"cursor": "x", "status": "PAID"}, "4009501", "Invalid Field Format status (send the cursor alone"),
         ({"cursor": "%%%"}, "4009501", "Invalid Field Format cursor"),
+        # A cursor changed by hand (here: its filters) is not one the listing gave.
+        ({"cursor": "WyIyMDI2LTEyLTAxVDAwOjAwOjAwKzAwOjAwIiwxLCIyMDI2LTEyLTAxVDAwOjAwOjAwKzAwOjAwIix7InJlZ2lzdHJhdGlv"
+                    "biI6IngifV0:forged"}, "4009501", "Invalid Field Format cursor"),
         ({"changedSince": "2026-12-01"}, "4009501", "Invalid Field Format changedSince"),
         ({"changedSince": since, "status": "SHOWN"}, "4009501", "Invalid Field Format status"),
         ({"changedSince": since, "pageSize": 0}, "4009501", "Invalid Field Format pageSize"),

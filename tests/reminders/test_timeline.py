@@ -82,5 +82,5 @@ def test_the_sentences_the_timeline_knows_are_still_the_ones_the_services_write(
                  "Livin' refused the push: {refused}", "Bill Reminder stopped for biller code {registration.code}",
                  "Found in Livin' on look-up {check} of {checks} after the first",
                  "Not in Livin' on look-up {bill.rechecks + 1} of {checks} after the first",
-                 "quota left: looked up again later", "has another active reminder: not looked up again"):
+                 "quota left: looked up again later", "has another active or newer reminder: not looked up again"):
         assert stem in sources, stem

@@ -55,7 +55,10 @@ def pay(bill, channel, capture):
 def test_a_days_settlement_sums_exactly_that_days_payments_per_code(codes, company, client, viewer,
                                                                     django_capture_on_commit_callbacks):
     water, gas = codes
+    today = services.today()
     first = pay(shown(water, 1, "150000.00"), "MBP", django_capture_on_commit_callbacks)
+    # Read from the bank right after the payment (the lifecycle hook), not only by the beat.
+    assert Settlement.objects.get(registration=water, day=today).payments == 1
     second = pay(shown(water, 2, "98500.50"), "MVA", django_capture_on_commit_callbacks)
     other = pay(shown(gas, 3, "75000.00"), "MBP", django_capture_on_commit_callbacks)
     assert other.payment_channel == "MBP"
@@ -64,9 +67,9 @@ def test_a_days_settlement_sums_exactly_that_days_payments_per_code(codes, compa
     CoreCredit.objects.create(account_number=water.biller_code.collection_account.account_number,
                               payment_reference="TELLER-0001", amount=Decimal("500000.00"))
 
-    today = services.today()
-    # Read already, right after each payment (the lifecycle hook); reading again changes nothing.
+    services.settlements_sync()  # the beat's reading; a second one changes nothing
     services.settlements_sync()
+    assert SettledPayment.objects.count() == 3
     water_day = Settlement.objects.get(registration=water, day=today)
     assert (water_day.payments, water_day.amount, water_day.final) == (2, Decimal("248500.50"), False)
     assert water_day.account_number == water.biller_code.collection_account.account_number
@@ -129,6 +132,7 @@ def test_the_api_answers_a_days_settlement_in_pages(codes, company, keypair, wsg
                                                     django_capture_on_commit_callbacks):
     water, _gas = codes
     bills = [pay(shown(water, n, f"{100000 + n}.00"), "MVA", django_capture_on_commit_callbacks) for n in range(3)]
+    services.settlements_sync()  # the beat: payments a few seconds apart are read together
     api = make_client(company, keypair, wsgi_transport)
     today = services.today().isoformat()
     first = api.settlement_inquiry("89123", services.today(), page_size=2).body
