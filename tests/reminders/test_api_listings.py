@@ -26,6 +26,7 @@ def listing(api, since, **filters):
     return [bill for page in pages for bill in page.body["bills"]], pages
 
 
+@pytest.mark.sandbox  # the withdrawal goes through the sandbox's Livin' gateway
 def test_bills_changed_since_a_moment_come_oldest_first_in_pages_and_the_next_listing_goes_on(api, company):
     start = timezone.now() - dt.timedelta(seconds=1)
     made = [create(api, partnerReferenceNo=f"INV-{n}", billKey=f"KEY{n}").body["referenceNo"] for n in range(5)]

@@ -130,6 +130,7 @@ def test_a_waiting_request_mails_each_approver_once_in_their_language_and_its_de
     assert StaffMail.objects.filter(sent_at__isnull=True).count() == 0
 
 
+@pytest.mark.sandbox  # the top-up's virtual account is opened at the sandbox bank
 def test_an_upload_checked_and_a_top_up_about_to_expire_mail_their_maker(
         inbox, people, registration, settings, tmp_path, django_capture_on_commit_callbacks, company):
     settings.MEDIA_ROOT = tmp_path / "media"
