@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWee
 from billers.models import Company, Registration
 from core.changes import FeedCursor, FeedPage, feed_page
 from core.time import WIB
-from notifications.models import CallbackEvent, CallbackSetting, DeliveryAttempt
+from notifications.models import CallbackEvent, DeliveryAttempt
 
 PUSH = DeliveryAttempt.Operation.PUSH
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
@@ -93,11 +93,6 @@ def push_failures_by_period(company: Company, *, start: dt.datetime, end: dt.dat
             .values("period", "bill__registration").annotate(failed=Count("id")))
     return [{"period": row["period"].astimezone(WIB).date(), "registration": row["bill__registration"],
              "failed": row["failed"]} for row in rows]
-
-
-def callback_setting_of(company: Company) -> CallbackSetting | None:
-    """The company's callback setting if it has one switched on."""
-    return CallbackSetting.objects.filter(company=company, enabled=True).first()
 
 
 def callbacks_since(company: Company, *, since=None, cursor: FeedCursor | None = None, event: str = "",

@@ -43,6 +43,10 @@ def test_bills_changed_since_a_moment_come_oldest_first_in_pages_and_the_next_li
         assert bills[0]["updatedAt"] <= pages[0].body["listedUntil"]
         only_other, _ = listing(api, start, biller_code=other_code.code)
         assert [bill["referenceNo"] for bill in only_other] == [other]
+        # The filter travels with the cursor: page after page, only the first code's bills.
+        first_code, pages = listing(api, start, biller_code="89123", page_size=2)
+        assert [len(page.body["bills"]) for page in pages] == [2, 2, 1]
+        assert [bill["referenceNo"] for bill in first_code] == made
         until = pages[-1].body["listedUntil"]
 
         from reminders.models import Bill

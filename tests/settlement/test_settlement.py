@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 import time_machine
 from django.urls import reverse
@@ -15,7 +16,7 @@ from core.time import WIB
 from livin import display
 from livin.models import CoreCredit, LivinUser
 from reminders.models import Bill, BillStatus
-from settlement import services
+from settlement import selectors, services
 from settlement.models import SettledPayment, Settlement
 from tests.conftest import sign_in
 from tests.factories import make_bill, registered_code
@@ -91,6 +92,14 @@ def test_a_days_settlement_sums_exactly_that_days_payments_per_code(codes, compa
     rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert sum(Decimal(row["amount"]) for row in rows) == water_day.amount
     assert {row["payment_channel"] for row in rows} == {"MBP", "MVA"}
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(reverse("settlement_export_xlsx", args=[water_day.pk]))
+                                              .content)).active
+    header, *lines = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert header == selectors.EXPORT_HEADER and len(lines) == 2
+    assert sum(Decimal(str(line[header.index("amount")])) for line in lines) == water_day.amount
+    credited = lines[0][header.index("credited")]
+    assert credited.tzinfo is None and abs(credited - timezone.now().astimezone(WIB).replace(tzinfo=None)) < \
+        dt.timedelta(minutes=5), credited  # WIB, as the console shows it
 
     # The day closes at the bank: read once more, it is final.
     with time_machine.travel(timezone.now() + dt.timedelta(days=1), tick=False):
