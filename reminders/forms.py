@@ -1,6 +1,10 @@
 """Console forms of the reminders app."""
 
+import datetime as dt
+import re
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The form's fields are the upload columns: one rulebook, one set of messages.
@@ -48,23 +52,41 @@ class BillCancelForm(forms.Form):
 
 
 class BillFilterForm(forms.Form):
-    """The bill list's filters, read from the query string; every field optional."""
+    """The bill list's filters, read from the query string; every field optional.
+
+    Search, code, status and the period's preset are always in sight; the rest fold away.
+    ``phone``, ``bill_key`` and ``partner_reference_no`` match one whole value, for links
+    made before Search matched their prefixes; the page shows them only when they are set.
+    """
 
     SORT_CHOICES = [("created", _("Created")), ("start", _("Start")), ("end", _("End")), ("amount", _("Amount"))]
     ORDER_CHOICES = [("desc", _("Newest / largest first")), ("asc", _("Oldest / smallest first"))]
     PERIOD_CHOICES = [("created", _("Created between")), ("start", _("Starts between")), ("paid", _("Paid between"))]
+    RANGE_CHOICES = [("", _("Any time")), ("today", _("Today")), ("7d", _("Last 7 days")),
+                     ("month", _("This month")), ("last_month", _("Last month"))]
+    DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
+    FOLDED = ("source", "channel", "period", "date_from", "date_to", "sort", "order")
+    EXACT = ("phone", "bill_key", "partner_reference_no")
 
     q = forms.CharField(label=_("Search"), max_length=64, required=False,
                         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
                                                       "aria-describedby": "id_q-help"}),
-                        help_text=_("A reference, bill key, your reference, payment reference or phone number."))
+                        help_text=_("The start of a reference, bill key, phone number or payer name; "
+                                    "or a whole payment reference or your reference."))
     code = forms.ModelChoiceField(label=_("Biller code"), queryset=None, required=False, empty_label=_("All codes"))
     status = forms.ChoiceField(label=_("Status"), required=False)
+    range = forms.ChoiceField(label=_("When"), choices=RANGE_CHOICES, required=False)
     source = forms.ChoiceField(label=_("Source"), required=False)
     channel = forms.ChoiceField(label=_("Paid through"), required=False)
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
-    date_from = forms.DateField(label=_("From (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Until (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From (WIB)"), required=False, input_formats=DATE_FORMATS,
+                                widget=forms.DateInput(format="%d/%m/%Y", attrs={
+                                    "placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}),
+                                error_messages={"invalid": _("Write the date as dd/mm/yyyy, e.g. 31/12/2026.")})
+    date_to = forms.DateField(label=_("Until (WIB)"), required=False, input_formats=DATE_FORMATS,
+                              widget=forms.DateInput(format="%d/%m/%Y", attrs={
+                                  "placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}),
+                              error_messages={"invalid": _("Write the date as dd/mm/yyyy, e.g. 31/12/2026.")})
     phone = forms.CharField(label=_("Payer phone"), max_length=32, required=False,
                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
     bill_key = forms.CharField(label=_("Bill key"), max_length=20, required=False)
@@ -83,15 +105,27 @@ class BillFilterForm(forms.Form):
         self.fields["channel"].choices = [("", _("Any channel")), *PaymentChannel.choices]
 
     def clean_phone(self):
-        return _normalised_phone(self.cleaned_data["phone"], strict=True)
+        return _normalised_phone(self.cleaned_data["phone"])
 
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end of the period is before its start."))
+        if data.get("range") and (data.get("date_from") or data.get("date_to")):
+            self.add_error("range", _("Choose a preset or dates, not both."))
         return data
 
-    def filters(self):
+    @property
+    def folded_fields(self):
+        """The fields behind "More filters": the usual ones, and the exact ones only when a link set them."""
+        shown = list(self.FOLDED) + [name for name in self.EXACT if self.is_bound and self.data.get(name)]
+        return [self[name] for name in shown]
+
+    @property
+    def folded_in_use(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in self.FOLDED + self.EXACT)
+
+    def filters(self, *, today: dt.date | None = None):
         """The cleaned filters as ``reminders.selectors.BillFilters``; the defaults if the form is not valid."""
         from reminders.selectors import BillFilters
 
@@ -99,19 +133,54 @@ class BillFilterForm(forms.Form):
             return BillFilters()
         data = self.cleaned_data
         search = data["q"].strip()
+        date_from, date_to = data["date_from"], data["date_to"]
+        if data["range"]:
+            date_from, date_to = preset_dates(data["range"], today or timezone.localdate())
         return BillFilters(
             registration=data["code"], status=data["status"], source=data["source"],
             payment_channel=data["channel"],
-            period=data["period"] or "created", date_from=data["date_from"], date_to=data["date_to"],
+            period=data["period"] or "created", date_from=date_from, date_to=date_to,
             phone=data["phone"], bill_key=data["bill_key"].strip(),
             partner_reference_no=data["partner_reference_no"].strip(), search=search,
-            search_phone=_normalised_phone(search, strict=False), sort=data["sort"] or "created",
+            search_phone=_phone_prefix(search), sort=data["sort"] or "created",
             descending=data["order"] != "asc",
         )
 
 
-def _normalised_phone(text: str, *, strict: bool) -> str:
-    """``text`` as the stored phone (+62...); a wrong one is an error if ``strict``, else ignored."""
+def preset_dates(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day (WIB) of a preset period, ``today`` included."""
+    if preset == "today":
+        return today, today
+    if preset == "7d":
+        return today - dt.timedelta(days=6), today
+    first = today.replace(day=1)
+    if preset == "last_month":
+        last = first - dt.timedelta(days=1)
+        return last.replace(day=1), last
+    return first, today
+
+
+def _phone_prefix(text: str) -> str:
+    """The start of a stored phone number (+62...) that ``text`` spells, or "" if it spells none.
+
+    "0812 34", "62812-34" and "+62 812 34" all give "+6281234"; fewer than four digits give ""
+    (too short to mean a phone rather than part of a bill key).
+    """
+    compact = re.sub(r"[\s.()-]", "", text or "")
+    if not re.fullmatch(r"\+?\d{4,15}", compact):
+        return ""
+    digits = compact.lstrip("+")
+    if digits.startswith("62"):
+        return "+" + digits
+    if digits.startswith("0"):
+        return "+62" + digits[1:]
+    if digits.startswith("8"):
+        return "+62" + digits
+    return ""
+
+
+def _normalised_phone(text: str) -> str:
+    """``text`` as the stored phone (+62...); a wrong one is the form's error."""
     from fileformat.errors import CellError
     from fileformat.phones import normalise_phone
 
@@ -121,9 +190,7 @@ def _normalised_phone(text: str, *, strict: bool) -> str:
     try:
         return normalise_phone(text)
     except CellError as exc:
-        if strict:
-            raise forms.ValidationError(exc.message) from None
-        return ""
+        raise forms.ValidationError(exc.message) from None
 
 
 class BillBulkCancelForm(forms.Form):

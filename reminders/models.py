@@ -133,7 +133,10 @@ class Bill(TenantModel):
         verbose_name_plural = _("bills")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["reference_no"], name="bill_reference_no_unique"),
+            # Pattern operator classes (PostgreSQL; ignored elsewhere) serve equality and the
+            # bill list's prefix search (LIKE 'x%') alike, whatever the database's collation.
+            models.UniqueConstraint(fields=["reference_no"], name="bill_reference_no_unique",
+                                    opclasses=["varchar_pattern_ops"]),
             models.UniqueConstraint(
                 fields=["registration", "bill_key"],
                 condition=Q(status__in=ACTIVE_STATUSES),
@@ -157,8 +160,13 @@ class Bill(TenantModel):
             models.Index(fields=["company", "status", "created_at", "id"], name="bill_list_status"),
             models.Index(fields=["company", "source", "created_at", "id"], name="bill_list_source"),
             models.Index(fields=["registration", "created_at", "id"], name="bill_list_code"),
-            models.Index(fields=["company", "payer_phone"], name="bill_list_phone"),
-            models.Index(fields=["company", "bill_key"], name="bill_list_key"),
+            models.Index(fields=["company", "payer_phone"], name="bill_list_phone",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["company", "bill_key"], name="bill_list_key",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            # And bill_list_name, (company, UPPER(payer_name) text_pattern_ops) for a name's
+            # prefix in any case, is made by migration 0008 on PostgreSQL only: an operator
+            # class on an expression cannot be said here for SQLite too.
             # Reports and the dashboard count by when bills were shown and paid; partial, so
             # a freshly inserted (not yet shown, unpaid) bill costs nothing here. So is the
             # scheduler's: a bill enters it when the directory check schedules it.

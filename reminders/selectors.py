@@ -107,15 +107,61 @@ def bills_filtered(company: Company, filters: BillFilters) -> QuerySet[Bill]:
     if filters.partner_reference_no:
         bills = bills.filter(partner_reference_no=filters.partner_reference_no)
     if filters.search:
-        # Exact identifiers only, each served by an index: a substring search over a
-        # million payer names cannot be fast without a trigram index.
+        # Prefixes, each served by an index that LIKE 'x%' can walk (pattern operator
+        # classes, and an index on UPPER(payer_name): see the models and migration 0008);
+        # the biller's and the bank's references, whole. A substring search over a million
+        # payer names could not be fast without a trigram index, and no one asked for one.
         term = filters.search
-        match = (Q(reference_no=term.upper()) | Q(bill_key=term) | Q(partner_reference_no=term)
+        match = (Q(reference_no__startswith=term.upper()) | Q(bill_key__startswith=term)
+                 | Q(payer_name__istartswith=term) | Q(partner_reference_no=term)
                  | Q(paid_at__isnull=False, payment_reference=term))
+        if term.upper() != term:
+            match |= Q(bill_key__startswith=term.upper())
         if filters.search_phone:
-            match |= Q(payer_phone=filters.search_phone)
+            match |= Q(payer_phone__startswith=filters.search_phone)
         bills = bills.filter(match)
     return bills
+
+
+@dataclass(frozen=True)
+class BillTotals:
+    """How many bills the list holds and their Rp, every page of it."""
+
+    count: int
+    amount: Decimal
+
+
+TOTALS_TIMEOUT_MS = 2000
+
+
+class _Undo(Exception):
+    """Leaves an atomic block by rolling it back, though nothing failed."""
+
+
+def bills_totals(company: Company, filters: BillFilters) -> BillTotals | None:
+    """Count and Rp sum of the filtered list; None if PostgreSQL needs more than ``TOTALS_TIMEOUT_MS``.
+
+    One aggregate over the same filters as the pages. A company with millions of bills and a
+    loose filter may cost more than a page is worth waiting for: the page then says to narrow
+    the filters rather than keep the reader waiting.
+    """
+    from django.db import OperationalError, transaction
+
+    bills = bills_filtered(company, filters)
+    if connection.vendor != "postgresql":
+        row = bills.aggregate(n=Count("id"), rp=Sum("amount"))
+        return BillTotals(count=row["n"], amount=row["rp"] or Decimal(0))
+    try:
+        with transaction.atomic():  # a savepoint, rolled back so the timeout ends with it
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [TOTALS_TIMEOUT_MS])
+            row = bills.aggregate(n=Count("id"), rp=Sum("amount"))
+            raise _Undo
+    except _Undo:
+        pass
+    except OperationalError:  # cancelled by the timeout
+        return None
+    return BillTotals(count=row["n"], amount=row["rp"] or Decimal(0))
 
 
 @dataclass(frozen=True)

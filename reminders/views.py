@@ -31,7 +31,8 @@ FORM_NAMES = services.field_names({column: column for column in FIELD_LABELS})
 @require_http_methods(["GET", "POST"])
 def bill_entry(request):
     registrations = company_queryset(request, Registration).filter(status=Registration.Status.ACTIVE)
-    form = BillEntryForm(request.POST or None, registrations=registrations.select_related("biller_code"))
+    form = BillEntryForm(request.POST if request.method == "POST" else None,
+                         registrations=registrations.select_related("biller_code"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         registration = data["registration"]
@@ -97,14 +98,17 @@ def bill_list(request):
     filters = _filters(form)
     if form.is_bound and not form.is_valid():
         # Listing every bill under a filter the user mistyped would read as its answer.
-        page = selectors.BillPage(bills=[], next_cursor=None, previous_cursor=None)
+        page, totals = selectors.BillPage(bills=[], next_cursor=None, previous_cursor=None), None
     else:
         page = selectors.bills_page(request.company, filters, after=request.GET.get("after", ""),
                                     before=request.GET.get("before", ""))
+        totals = selectors.bills_totals(request.company, filters)
     query = form.data.urlencode() if form.is_bound else ""
     return render(request, "reminders/bill_list.html", {
         "form": form, "page": page, "query": query, "filters": filters, "sorts": _sort_links(form, filters),
-        "filtered": form.is_bound, "bulk_form": BillBulkCancelForm(),
+        "filtered": form.is_bound, "bulk_form": BillBulkCancelForm(), "totals": totals,
+        "valid": not form.is_bound or form.is_valid(),
+        "active_filters": sum(1 for name in form.data if name not in ("sort", "order")) if form.is_bound else 0,
     })
 
 

@@ -181,6 +181,119 @@ def test_a_period_ending_before_it_starts_is_refused(viewer_client, assorted):
     assert "The end of the period is before its start." in page.content.decode()
 
 
+@pytest.fixture
+def named(registration):
+    return {
+        "budi": bills(registration, 1, payer_name="Budi Santoso", payer_phone="+6281311112222",
+                      bill_key="AIR-2026-0001", amount=Decimal("120000.00"))[0],
+        "bunga": bills(registration, 1, payer_name="bunga lestari", payer_phone="+6285766667777",
+                       bill_key="AIR-2026-0002", amount=Decimal("80000.50"))[0],
+        "sari": bills(registration, 1, payer_name="Sari", payer_phone="+6281399990000", bill_key="LISTRIK-9",
+                      amount=Decimal("55000.00"))[0],
+    }
+
+
+@pytest.mark.parametrize(("term", "expected"), [
+    ("bu", ["bunga", "budi"]),          # the start of a name, in any case
+    ("BUDI S", ["budi"]),
+    ("air-2026", ["bunga", "budi"]),    # the start of a bill key, in any case
+    ("0813 1111", ["budi"]),            # the start of a phone, written as people write it
+    ("+62857", ["bunga"]),
+    ("6281399", ["sari"]),
+    ("santoso", []),                    # a word inside a name is not a start
+])
+def test_search_matches_the_start_of_names_bill_keys_and_phones(viewer_client, named, term, expected):
+    shown = references(viewer_client.get(reverse("bill_list"), {"q": term}))
+    assert shown == [named[name].reference_no for name in expected]
+
+
+def test_search_matches_the_start_of_a_reference(viewer_client, named):
+    reference = named["sari"].reference_no
+    assert references(viewer_client.get(reverse("bill_list"), {"q": reference[:18].lower()})) == [reference]
+
+
+def test_the_list_says_how_many_bills_match_and_their_total(viewer_client, named, other_company):
+    bills(registered_code(other_company, quota=10, code="70099"), 3, amount=Decimal("1000000.00"))
+    page = viewer_client.get(reverse("bill_list")).content.decode()
+    assert 'data-count="3"' in page and 'data-total="255000.50"' in page
+    assert "Rp\u00a0255.000,50" in page
+    filtered = viewer_client.get(reverse("bill_list"), {"q": "air"}).content.decode()
+    assert 'data-count="2"' in filtered and 'data-total="200000.50"' in filtered
+
+
+def test_the_totals_read_in_indonesian(viewer_client, named):
+    viewer_client.cookies["django_language"] = "id"
+    page = viewer_client.get(reverse("bill_list"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert re.search(r"3 tagihan\s*·", page), re.findall(r'id="bill-totals"[^<]*<', page)
+
+
+def test_dates_are_written_day_first_and_a_wrong_one_is_explained(viewer_client, assorted):
+    day_first = viewer_client.get(reverse("bill_list"), {"period": "created", "date_from": "15/01/2026",
+                                                        "date_to": "15/01/2026"})
+    assert references(day_first) == [assorted["old"].reference_no]
+    assert 'value="15/01/2026"' in day_first.content.decode()
+    wrong = viewer_client.get(reverse("bill_list"), {"date_from": "2026/31/01"})
+    assert "Write the date as dd/mm/yyyy" in wrong.content.decode()
+    assert references(wrong) == []
+
+
+@pytest.mark.parametrize(("preset", "days"), [
+    ("today", [3]), ("7d", [3, 1, 28]), ("month", [3, 1]), ("last_month", [28, 31]),
+])
+def test_period_presets_count_whole_days_in_jakarta(viewer_client, registration, preset, days):
+    import time_machine
+
+    made = {
+        3: bills(registration, 1, created_at=wib(2026, 12, 3, 0, 30))[0],   # today, just after midnight WIB
+        1: bills(registration, 1, created_at=wib(2026, 12, 1, 9, 0))[0],
+        28: bills(registration, 1, created_at=wib(2026, 11, 28, 9, 0))[0],
+        31: bills(registration, 1, created_at=wib(2026, 11, 1, 0, 0))[0],
+    }
+    bills(registration, 1, created_at=wib(2026, 10, 31, 23, 59))  # before every preset
+    with time_machine.travel(wib(2026, 12, 3, 10, 0), tick=False):
+        shown = set(references(viewer_client.get(reverse("bill_list"), {"range": preset})))
+    assert shown == {made[day].reference_no for day in days}
+
+
+def test_a_preset_and_dates_together_are_refused(viewer_client, assorted):
+    page = viewer_client.get(reverse("bill_list"), {"range": "today", "date_from": "01/12/2026"})
+    assert "Choose a preset or dates, not both." in page.content.decode()
+
+
+def test_the_filters_stay_in_the_url_and_the_rarer_ones_fold_away(viewer_client, assorted):
+    plain = viewer_client.get(reverse("bill_list")).content.decode()
+    assert '<details class="filter-more">' in plain
+    folded = plain[plain.index('<details class="filter-more"'):plain.index("</details>")]
+    assert 'name="source"' in folded and 'name="q"' not in folded
+    assert 'name="phone"' not in plain  # Search does what it did
+    linked = viewer_client.get(reverse("bill_list"), {"source": "console", "bill_key": "INV-2026-11"})
+    page = linked.content.decode()
+    assert '<details class="filter-more" open>' in page and 'name="bill_key"' in page
+    assert "source=console" in page  # the sort links and exports keep the filters
+
+
+@pytest.mark.postgres
+def test_each_search_prefix_can_walk_an_index(company, registration):
+    """Among thousands of bills, a search reads the prefix indexes, not every bill of the company."""
+    from django.db import connection
+
+    from billers.models import Registration
+    from reminders.forms import BillFilterForm
+
+    crowd = bills(registration, 3000, payer_name=lambda i: f"Name {i:05d}", payer_phone=lambda i: f"+62812{i:08d}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reminders_bill")
+    registrations = Registration.objects.filter(company=company)
+    for term, index in (("bud", "bill_list_name"), ("AIR-2026", "bill_list_key"), ("0813 1111", "bill_list_phone"),
+                        (crowd[1234].reference_no[:12], "bill_reference_no_unique")):
+        form = BillFilterForm({"q": term}, registrations=registrations)
+        sql, params = selectors.bills_filtered(company, form.filters()).order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Seq Scan" not in plan and index in plan, (term, plan)
+
+
 # --- Bulk cancel --------------------------------------------------------------------------------
 
 
@@ -302,7 +415,9 @@ def test_the_list_issues_the_same_queries_for_5_or_50_bills(maker_client, regist
     bills(registration, 45)
     with_fifty = queries_of(lambda: maker_client.get(url, {"status": "RECEIVED", "sort": "amount"}))
     assert with_five == with_fifty
-    with django_assert_max_num_queries(12):
+    # 9 for the page and the session, and the totals' 5: a savepoint, its timeout, the
+    # aggregate, and the savepoint rolled back and released.
+    with django_assert_max_num_queries(14):
         maker_client.get(url)
 
 
