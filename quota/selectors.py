@@ -1,7 +1,9 @@
 """Reads of the quota app: balances, the ledger statement, tariffs in force, reconciliation."""
 
-from dataclasses import dataclass
-from datetime import date, datetime, time
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -15,6 +17,7 @@ from billers.models import BillerCode, Company, Registration
 from core.errors import InvalidInput
 from core.time import WIB
 from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
+from reminders.models import Bill
 
 BALANCE_KINDS = (LedgerEntry.Kind.GRANT, LedgerEntry.Kind.TOPUP, LedgerEntry.Kind.ADJUST, LedgerEntry.Kind.CONSUME)
 RESERVED_KINDS = (LedgerEntry.Kind.RESERVE, LedgerEntry.Kind.RELEASE, LedgerEntry.Kind.CONSUME)
@@ -63,7 +66,8 @@ def _available_of(registration: Registration) -> int:
 
 
 def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+    """Midnight in Jakarta at the start of ``day``, whatever TIME_ZONE a deployment sets."""
+    return datetime.combine(day, time.min, tzinfo=WIB)
 
 
 def ledger_entries(
@@ -77,8 +81,169 @@ def ledger_entries(
     if date_from:
         entries = entries.filter(created_at__gte=_day_start(date_from))
     if date_to:
-        entries = entries.filter(created_at__lt=_day_start(date_to) + timezone.timedelta(days=1))
+        entries = entries.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
     return entries.select_related("actor").order_by("-created_at", "-id")
+
+
+# --- The statement: per day or month, and the movements' causes ---------------------------
+
+# The statement's column for each kind of movement, with its units as positive numbers
+# (adjustments keep their sign), as ``ledger_usage_by_period`` gives them.
+STATEMENT_COLUMNS = {
+    LedgerEntry.Kind.GRANT: "granted",
+    LedgerEntry.Kind.TOPUP: "topped_up",
+    LedgerEntry.Kind.ADJUST: "adjusted",
+    LedgerEntry.Kind.CONSUME: "consumed",
+    LedgerEntry.Kind.RESERVE: "reserved",
+    LedgerEntry.Kind.RELEASE: "released",
+}
+STATEMENT_MAX_DAYS = 366
+
+
+@dataclass
+class StatementLine:
+    """One day (or month) of a code's quota statement.
+
+    The *balance* is the pushes the code holds: granted, topped up and adjusted, less those
+    consumed by a delivered push. Pushes reserved for bills not yet delivered are still in the
+    balance; *available* is the balance less what is reserved. A reservation or a release moves
+    only what is reserved (and so available); a consumption lowers both balance and reserved.
+    """
+
+    first: date  # the first Jakarta day the line covers (within the statement's period)
+    last: date
+    opening_balance: int
+    opening_reserved: int
+    granted: int = 0
+    topped_up: int = 0
+    adjusted: int = 0  # signed
+    consumed: int = 0
+    reserved: int = 0
+    released: int = 0
+
+    @property
+    def closing_balance(self) -> int:
+        return self.opening_balance + self.granted + self.topped_up + self.adjusted - self.consumed
+
+    @property
+    def closing_reserved(self) -> int:
+        return self.opening_reserved + self.reserved - self.released - self.consumed
+
+    @property
+    def opening_available(self) -> int:
+        return self.opening_balance - self.opening_reserved
+
+    @property
+    def closing_available(self) -> int:
+        return self.closing_balance - self.closing_reserved
+
+
+@dataclass
+class Statement:
+    """A code's statement from ``first`` to ``last`` (Jakarta days, inclusive): a line per day, or
+    per month, that has movements, each opening where the one before closed; ``total`` spans it all."""
+
+    first: date
+    last: date
+    by: str
+    total: StatementLine
+    lines: list[StatementLine] = field(default_factory=list)
+
+
+def month_last(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def quota_statement(company: Company, *, registration: Registration, first: date, last: date,
+                    by: str = "day") -> Statement:
+    """The quota statement of ``registration`` per day (``by="day"``) or month (``by="month"``).
+
+    Two aggregate queries whatever the number of movements: the sums before ``first`` (the
+    opening), and the sums per Jakarta day or month and kind within the period.
+    """
+    start, end = _day_start(first), _day_start(last + timedelta(days=1))
+    opening = LedgerEntry.objects.filter(
+        company=company, account__registration=registration, created_at__lt=start,
+    ).aggregate(
+        balance=Sum("units", filter=Q(kind__in=BALANCE_KINDS), default=0),
+        reserved=Sum("units", filter=Q(kind__in=RESERVED_KINDS), default=0),
+    )
+    sums: dict[date, dict[str, int]] = {}
+    for row in ledger_usage_by_period(company, start=start, end=end, period=by, registration=registration):
+        sums.setdefault(row["period"], {})[STATEMENT_COLUMNS[row["kind"]]] = row["units"]
+    total = StatementLine(first=first, last=last, opening_balance=opening["balance"],
+                          opening_reserved=opening["reserved"])
+    statement = Statement(first=first, last=last, by=by, total=total)
+    balance, reserved = opening["balance"], opening["reserved"]
+    for period in sorted(sums):
+        period_last = period if by == "day" else month_last(period)
+        line = StatementLine(first=max(period, first), last=min(period_last, last), opening_balance=balance,
+                             opening_reserved=reserved, **sums[period])
+        statement.lines.append(line)
+        balance, reserved = line.closing_balance, line.closing_reserved
+        for column, units in sums[period].items():
+            setattr(total, column, getattr(total, column) + units)
+    return statement
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a ledger movement was booked for: ``kind`` is bill, upload, topup, registration or
+    adjust, and ``key`` the bill's reference no. or the upload's or order's number; a reference of
+    another shape has no kind and keeps the reference as stored."""
+
+    kind: str
+    key: str
+    found_later: bool = False
+
+
+# As the services write them: bill:<id> (bill:<id>:found when a payer is found in Livin' later),
+# upload:<id>, topup:<order id>, registration:<id>:initial, adjust:<random>.
+REFERENCE_SHAPE = re.compile(
+    r"(?P<kind>bill|upload|topup|registration|adjust):(?P<id>[0-9a-f]+)(?P<tail>:found|:initial)?")
+
+
+def ledger_causes(company: Company, references: Iterable[str]) -> dict[str, Cause]:
+    """The cause of each ledger reference; the bills' reference numbers are read in one query."""
+    parsed = {reference: REFERENCE_SHAPE.fullmatch(reference) for reference in set(references)}
+    bill_ids = {int(found["id"]) for found in parsed.values() if found and found["kind"] == "bill"}
+    reference_nos = dict(
+        Bill.objects.filter(company=company, pk__in=bill_ids).values_list("pk", "reference_no")
+    ) if bill_ids else {}
+    causes = {}
+    for reference, found in parsed.items():
+        kind = found["kind"] if found else ""
+        if kind == "bill" and int(found["id"]) in reference_nos:
+            causes[reference] = Cause("bill", reference_nos[int(found["id"])], found_later=found["tail"] == ":found")
+        elif kind in ("upload", "topup", "registration") and found["id"].isdigit():
+            causes[reference] = Cause(kind, found["id"])
+        elif kind == "adjust":
+            causes[reference] = Cause(kind, "")
+        else:
+            causes[reference] = Cause("", reference)
+    return causes
+
+
+def with_causes(company: Company, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
+    """``entries`` as a list, each with its ``cause``: one query for the bills among them."""
+    entries = list(entries)
+    causes = ledger_causes(company, (entry.reference for entry in entries))
+    for entry in entries:
+        entry.cause = causes[entry.reference]
+    return entries
+
+
+def movements_with_causes(company: Company, entries: QuerySet[LedgerEntry], *, chunk: int = 2000
+                          ) -> Iterator[LedgerEntry]:
+    """Every entry of ``entries``, each with its ``cause``, read ``chunk`` at a time (for exports)."""
+    batch = []
+    for entry in entries.iterator(chunk_size=chunk):
+        batch.append(entry)
+        if len(batch) == chunk:
+            yield from with_causes(company, batch)
+            batch = []
+    yield from with_causes(company, batch)
 
 
 def topup_orders(company: Company, *, registration: Registration | None = None):

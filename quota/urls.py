@@ -5,6 +5,7 @@ from quota import views
 urlpatterns = [
     path("quota/", views.quota_overview, name="quota_overview"),
     path("quota/<int:pk>/", views.quota_detail, name="quota_detail"),
+    path("quota/<int:pk>/movements/", views.quota_movements, name="quota_movements"),
     path("quota/<int:pk>/threshold/", views.quota_threshold, name="quota_threshold"),
     path("quota/<int:pk>/top-up/", views.topup_new, name="topup_new"),
     path("quota/top-ups/", views.topup_list, name="topup_list"),

@@ -1,4 +1,8 @@
-"""Console pages of the quota app: balances and statement per code, top-up orders and receipts."""
+"""Console pages of the quota app: balances, the statement per day or month and its movements per code,
+top-up orders and receipts."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
@@ -15,12 +19,17 @@ from billers.selectors import paginate
 from core.downloads import csv_response, xlsx_response
 from core.errors import DomainError
 from core.tenancy import company_object_or_404, company_queryset, company_view
+from core.time import WIB
 from quota import selectors, topups
-from quota.forms import LedgerFilterForm, RefuseForm, ThresholdForm, TopUpForm
+from quota.forms import MovementFilterForm, RefuseForm, StatementForm, ThresholdForm, TopUpForm
 from quota.models import TopUpOrder
 from quota.payments import payments_ready
 
-LEDGER_HEADER = ["time", "kind", "units", "balance_after", "reserved_after", "reference", "reason", "by"]
+# Export columns, as the statement's figures are named in quota.selectors.StatementLine.
+STATEMENT_FIGURES = ["opening_balance", "granted", "topped_up", "adjusted", "consumed", "closing_balance",
+                     "opening_reserved", "reserved", "released", "closing_reserved", "closing_available"]
+MOVEMENT_HEADER = ["time", "kind", "units", "balance_after", "reserved_after", "cause", "cause_reference",
+                   "ledger_reference", "reason", "by"]
 
 
 def _registration(request, pk) -> Registration:
@@ -41,35 +50,92 @@ def quota_overview(request):
     return render(request, "quota/overview.html", {"registrations": registrations})
 
 
+def _today():
+    return timezone.localdate(timezone=WIB)
+
+
+def _period_errors(form) -> list[str]:
+    """The form's errors as sentences naming the field they are about."""
+    return [f"{form.fields[name].label}: {error}" if name in form.fields else error
+            for name, errors in form.errors.items() for error in errors]
+
+
 @company_view()
 def quota_detail(request, pk):
+    """The code's figures and its statement per day or month over a period, with exports."""
     registration = _registration(request, pk)
-    filters = LedgerFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    entries = selectors.ledger_entries(
-        request.company, registration=registration, kind=criteria.get("kind", ""),
-        date_from=criteria.get("date_from"), date_to=criteria.get("date_to"),
-    )
-    export = request.GET.get("format")
-    if export in ("csv", "xlsx"):
-        rows = ([e.created_at if export == "xlsx" else timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                 e.kind, e.units, e.balance_after, e.reserved_after, e.reference, e.reason,
-                 str(e.actor) if e.actor else "system"] for e in entries.iterator())
-        name = f"quota-{registration.code}-{timezone.localdate():%Y%m%d}.{export}"
-        if export == "csv":
-            return csv_response(name, LEDGER_HEADER, rows)
-        return xlsx_response(name, LEDGER_HEADER, rows, sheet_title=f"Quota {registration.code}")
-    query = request.GET.copy()
-    query.pop("page", None)
+    form = StatementForm(request.GET, today=_today())
+    statement = None
+    if form.is_valid():
+        first, last = form.period()
+        statement = selectors.quota_statement(request.company, registration=registration, first=first, last=last,
+                                              by=form.cleaned_data["by"])
+        export = request.GET.get("format")
+        if export in ("csv", "xlsx"):
+            return _statement_export(registration, statement, export)
+    period = {"date_from": f"{statement.first:%d/%m/%Y}", "date_to": f"{statement.last:%d/%m/%Y}"} if statement else {}
     return render(request, "quota/detail.html", {
         "registration": registration,
         "summary": selectors.quota_summary(registration),
-        "filters": filters,
-        "page": paginate(entries, request.GET.get("page")),
-        "query": query.urlencode(),
+        "form": form,
+        "errors": _period_errors(form),
+        "statement": statement,
+        "query": request.GET.urlencode(),
+        "period_query": urlencode(period),
         "orders": selectors.topup_orders(request.company, registration=registration)[:20],
         "threshold_form": ThresholdForm(initial={"threshold": registration.low_quota_threshold}),
         "agreement": selectors.agreement_in_force(company=request.company, biller_code=registration.biller_code),
+    }, status=200 if form.is_valid() else 400)
+
+
+def _statement_export(registration, statement, export):
+    by = statement.by
+    header = [by, *STATEMENT_FIGURES]
+    rows = ([line.first.strftime("%Y-%m") if by == "month" else (line.first if export == "xlsx"
+                                                                   else line.first.isoformat()),
+             *(getattr(line, figure) for figure in STATEMENT_FIGURES)] for line in statement.lines)
+    name = f"quota-{registration.code}-{by}-{statement.first:%Y%m%d}-{statement.last:%Y%m%d}.{export}"
+    if export == "csv":
+        return csv_response(name, header, rows)
+    return xlsx_response(name, header, rows, sheet_title=f"Quota {registration.code}")
+
+
+@company_view()
+def quota_movements(request, pk):
+    """Every movement of a period (one day, from the statement), each linked to the bill, upload
+    or top-up order it was booked for; with exports."""
+    registration = _registration(request, pk)
+    form = MovementFilterForm(request.GET, today=_today())
+    if not form.is_valid():
+        return render(request, "quota/movements.html", {
+            "registration": registration, "form": form, "errors": _period_errors(form), "page": None,
+        }, status=400)
+    first, last = form.period()
+    entries = selectors.ledger_entries(request.company, registration=registration,
+                                       kind=form.cleaned_data["kind"], date_from=first, date_to=last)
+    export = request.GET.get("format")
+    if export in ("csv", "xlsx"):
+        rows = ([e.created_at if export == "xlsx" else timezone.localtime(e.created_at, WIB).strftime(
+            "%Y-%m-%d %H:%M:%S"), e.kind, e.units, e.balance_after, e.reserved_after, e.cause.kind or "other",
+            e.cause.key, e.reference, e.reason, e.actor.user_id if e.actor else "system"]
+            for e in selectors.movements_with_causes(request.company, entries))
+        name = f"quota-{registration.code}-movements-{first:%Y%m%d}-{last:%Y%m%d}.{export}"
+        if export == "csv":
+            return csv_response(name, MOVEMENT_HEADER, rows)
+        return xlsx_response(name, MOVEMENT_HEADER, rows, sheet_title=f"Quota {registration.code}")
+    page = paginate(entries, request.GET.get("page"))
+    page.object_list = selectors.with_causes(request.company, page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    day = first if first == last else None
+    return render(request, "quota/movements.html", {
+        "registration": registration, "form": form, "errors": [], "page": page, "first": first, "last": last,
+        "query": query.urlencode(),
+        "day": day,
+        "day_line": selectors.quota_statement(request.company, registration=registration, first=day, last=day,
+                                              ).total if day else None,
+        "previous_day": day - timedelta(days=1) if day else None,
+        "next_day": day + timedelta(days=1) if day else None,
     })
 
 
@@ -110,7 +176,8 @@ def topup_new(request, pk):
                        % {"code": registration.code})
         return redirect("quota_detail", pk=registration.pk)
     accounts = company_queryset(request, CollectionAccount).filter(status=CollectionAccount.Status.ACTIVE)
-    form = TopUpForm(request.POST or None, agreement=agreement, accounts=accounts)
+    form = TopUpForm(request.POST if request.method == "POST" else None, agreement=agreement,
+                     accounts=accounts)
     quote = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

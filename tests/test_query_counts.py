@@ -68,6 +68,23 @@ def test_quota_statement(client, company, boss, registration):
         for _ in range(n)])
 
 
+def test_quota_movements_name_their_bills_and_actors_without_a_query_each(client, company, boss, registration):
+    from quota.services import quota_reserve_each
+    from tests.console_data import bills
+
+    sign_in(client, boss)
+    counter = iter(range(1000))
+
+    def movements(n):
+        for _ in range(n):  # a bill reserved, and a movement by a person
+            quota_reserve_each(registration=registration, references=[bills(registration, 1)[0].quota_reference])
+            quota_grant(registration=registration, units=1, reference=f"test:{next(counter)}",
+                        actor=UserFactory(company=company))
+    url = reverse("quota_movements", args=[registration.pk])
+    client.get(url)  # the session's first page reads a few things once
+    same_for_5_and_50(client, url, movements)
+
+
 @pytest.mark.sandbox  # top-ups are paid at the sandbox bank
 def test_topup_orders(client, company, boss, registration):
     from quota.topups import topup_request

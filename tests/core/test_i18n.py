@@ -278,7 +278,9 @@ def test_key_pages_read_in_indonesian_with_no_english_left(id_client, company, n
 def test_the_quota_statement_reads_in_indonesian(id_client, company):
     registration = registered_code(company, code="89123")
     html = id_client.get(reverse("quota_detail", args=[registration.pk])).content.decode()
-    assert "Mutasi" in html and "Pemberian" in html  # the initial grant, as a ledger kind
+    assert "Mutasi" in html and "Diberikan" in html  # the initial grant, in the statement's column
+    day = id_client.get(reverse("quota_movements", args=[registration.pk])).content.decode()
+    assert "Pemberian" in day and english_left_in(day) == []  # the initial grant, as a ledger kind
     assert english_left_in(html) == []
 
 

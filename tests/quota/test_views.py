@@ -1,4 +1,6 @@
-"""The console's quota page: figures, statement, exports, the low-quota warning."""
+"""The console's quota page: figures, the movements and their exports, the low-quota warning.
+
+The statement per day or month is tested in test_statement.py."""
 
 import csv
 import io
@@ -34,7 +36,7 @@ def test_the_quota_page_shows_balance_reserved_and_available(busy, viewer, as_us
 
     assert (_figure(page, "balance"), _figure(page, "reserved"), _figure(page, "available")) == (
         "1,004", "1", "1,003")
-    assert "bill:3" in page and "Adjustment" in page
+    assert "opening balance 0" in page and "closing balance 1,004" in page
 
 
 @pytest.mark.sandbox  # includes a top-up
@@ -46,48 +48,50 @@ def test_the_reasons_the_system_writes_read_in_the_readers_language_and_a_person
     order = _va_order(registration, maker, approver)
     topup_payment_confirmed(order=order, amount=order.total, payment_reference="PAY42")
     browser = as_user(viewer)
-    english = browser.get(f"/quota/{registration.pk}/").content.decode()
+    english = browser.get(f"/quota/{registration.pk}/movements/").content.decode()
     assert "Initial quota of the agreement" in english and f"Top-up #{order.pk} paid (PAY42)" in english
     browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
-    indonesian = browser.get(f"/quota/{registration.pk}/").content.decode()
+    indonesian = browser.get(f"/quota/{registration.pk}/movements/").content.decode()
     assert "Kuota awal sesuai perjanjian" in indonesian and "Initial quota" not in indonesian
     assert f"Top up #{order.pk} dibayar (PAY42)" in indonesian
 
 
-def test_the_statement_filters_by_kind_and_date(busy, viewer, as_user):
+def test_the_movements_filter_by_kind_and_date(busy, viewer, as_user):
     browser = as_user(viewer)
 
-    reserves = browser.get(f"/quota/{busy.pk}/", {"kind": "reserve"}).content.decode()
+    # The references name no bill of the company: shown as stored.
+    reserves = browser.get(f"/quota/{busy.pk}/movements/", {"kind": "reserve"}).content.decode()
     assert reserves.count("<code>bill:") == 3
 
-    tomorrow = browser.get(f"/quota/{busy.pk}/", {"date_from": "2999-01-01"}).content.decode()
+    tomorrow = browser.get(f"/quota/{busy.pk}/movements/", {"date_from": "2999-01-01"}).content.decode()
     assert "No movements match." in tomorrow
 
-    backwards = browser.get(f"/quota/{busy.pk}/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
+    backwards = browser.get(f"/quota/{busy.pk}/movements/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert "The end date is before the start date." in backwards.content.decode()
 
 
 def test_the_csv_export_neutralises_formulas_and_keeps_numbers(busy, viewer, as_user):
-    response = as_user(viewer).get(f"/quota/{busy.pk}/", {"format": "csv"})
+    response = as_user(viewer).get(f"/quota/{busy.pk}/movements/", {"format": "csv"})
 
-    assert response["Content-Disposition"].startswith('attachment; filename="quota-89123-')
+    assert response["Content-Disposition"].startswith('attachment; filename="quota-89123-movements-')
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert rows[0] == ["time", "kind", "units", "balance_after", "reserved_after", "reference", "reason", "by"]
+    assert rows[0] == ["time", "kind", "units", "balance_after", "reserved_after", "cause", "cause_reference",
+                       "ledger_reference", "reason", "by"]
     adjust = next(row for row in rows if row[1] == "adjust")
-    assert adjust[6] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert adjust[8] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
     release = next(row for row in rows if row[1] == "release")
     assert release[2] == "-1"
     assert len(rows) == 1 + 7
 
 
 def test_the_xlsx_export_neutralises_formulas(busy, viewer, as_user):
-    response = as_user(viewer).get(f"/quota/{busy.pk}/", {"format": "xlsx", "kind": "adjust"})
+    response = as_user(viewer).get(f"/quota/{busy.pk}/movements/", {"format": "xlsx", "kind": "adjust"})
 
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "time" and len(rows) == 2
     assert rows[1][1:4] == ("adjust", 5, 1004)
-    assert rows[1][6].startswith("'=HYPERLINK")
+    assert rows[1][8].startswith("'=HYPERLINK")
 
 
 def test_the_console_warns_on_every_page_when_available_is_below_the_threshold(registration, company_admin, as_user):
@@ -125,11 +129,11 @@ def test_the_overview_lists_only_the_companys_codes(registration, other_company,
     assert "89123" in page and "70777" not in page
 
 
-def test_the_statement_pages_keep_the_filters(registration, viewer, as_user):
+def test_the_movements_pages_keep_the_filters(registration, viewer, as_user):
     for n in range(55):
         quota_reserve(registration=registration, reference=f"bill:{n}")
 
-    page = as_user(viewer).get(f"/quota/{registration.pk}/", {"kind": "reserve"}).content.decode()
+    page = as_user(viewer).get(f"/quota/{registration.pk}/movements/", {"kind": "reserve"}).content.decode()
 
     assert "Page 1 of 2" in page
     assert 'href="?page=2&kind=reserve"' in page
