@@ -27,7 +27,7 @@ def axes_username(request, credentials) -> str:
 def lockout_response(request, original_response=None, credentials=None):
     from billers.forms import LoginForm
 
-    form = LoginForm(request=request, data=request.POST or None)
+    form = LoginForm(request=request, data=request.POST if request.method == "POST" else None)
     form.errors.clear()
     return render(
         request,

@@ -64,7 +64,7 @@ def login_view(request):
         return redirect(_safe_next(request))
     if request.method == "POST" and address_blocked(request):
         return address_blocked_response(request)
-    form = LoginForm(request=request, data=request.POST or None)
+    form = LoginForm(request=request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.user
         if not user.needs_two_factor:
@@ -102,7 +102,7 @@ def login_otp_view(request):
     enrolling = not services.user_has_authenticator(user)
     if request.method == "POST" and address_blocked(request):
         return address_blocked_response(request)
-    form = OneTimeCodeForm(request.POST or None)
+    form = OneTimeCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = services.totp_verify(user=user, code=form.cleaned_data["code"], enrolling=enrolling)
         if device is not None:
@@ -154,7 +154,7 @@ def users_list(request):
 @company_view(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def user_create(request):
-    form = UserCreateForm(request.POST or None)
+    form = UserCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_create(company=request.company, actor=request.user, request=request,
@@ -172,7 +172,7 @@ def user_create(request):
 def user_edit(request, pk):
     user = company_object_or_404(request, User, pk=pk)
     initial = {"full_name": user.full_name, "email": user.email, "roles": sorted(user.roles)}
-    form = UserEditForm(request.POST or None, initial=initial)
+    form = UserEditForm(request.POST if request.method == "POST" else None, initial=initial)
     password_form = PasswordResetForm(user=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -230,7 +230,7 @@ def user_reset_two_factor(request, pk):
 @require_http_methods(["GET", "POST"])
 def company_settings(request):
     company = request.company
-    form = CompanySettingsForm(request.POST or None, instance=None, initial={
+    form = CompanySettingsForm(request.POST if request.method == "POST" else None, instance=None, initial={
         field: getattr(company, field) for field in CompanySettingsForm.Meta.fields
     })
     if request.method == "POST" and form.is_valid():

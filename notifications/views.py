@@ -5,9 +5,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billers.models import Role
+from core import shown_once
 from core.errors import InvalidInput
 from core.tenancy import company_object_or_404, company_queryset, company_view
 from notifications import callbacks
@@ -25,7 +27,8 @@ class CallbackSettingForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def callback_settings(request):
     setting = company_queryset(request, CallbackSetting).first()
-    form = CallbackSettingForm(request.POST or None, initial={"url": setting.url if setting else ""})
+    form = CallbackSettingForm(request.POST if request.method == "POST" else None,
+                               initial={"url": setting.url if setting else ""})
     if request.method == "POST" and form.is_valid():
         try:
             setting, secret = callbacks.callback_setting_save(company=request.company, url=form.cleaned_data["url"],
@@ -33,9 +36,9 @@ def callback_settings(request):
         except InvalidInput as exc:
             form.add_error("url", exc.message)
         else:
-            if secret:
-                return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
             messages.success(request, _("Callback URL saved."))
+            if secret:
+                return _show_secret(request, secret)
             return redirect("callback_settings")
     recent = company_queryset(request, CallbackEvent).order_by("-created_at")[:20]
     return render(request, "notifications/callback_settings.html",
@@ -47,8 +50,28 @@ def callback_settings(request):
 def callback_rotate(request):
     company_object_or_404(request, CallbackSetting)
     secret = callbacks.callback_secret_rotate(company=request.company, actor=request.user, request=request)
-    setting = company_queryset(request, CallbackSetting).first()
-    return render(request, "notifications/callback_secret.html", {"setting": setting, "secret": secret})
+    return _show_secret(request, secret)
+
+
+SECRET_SHOWN_ONCE = "callback_secret"
+
+
+def _show_secret(request, secret: str):
+    """Redirects to the page that shows the new secret once: a reload makes no other."""
+    shown_once.keep(request, SECRET_SHOWN_ONCE, secret=secret)
+    return redirect("callback_secret")
+
+
+@company_view(Role.ADMIN)
+@require_GET
+@never_cache
+def callback_secret(request):
+    kept = shown_once.take(request, SECRET_SHOWN_ONCE)
+    if kept is None:
+        messages.info(request, _("The callback secret is shown only once, right after it is made. "
+                                 "If it was not stored, rotate it."))
+        return redirect("callback_settings")
+    return render(request, "notifications/callback_secret.html", {"secret": kept["secret"]})
 
 
 @company_view(Role.ADMIN)

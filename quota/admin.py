@@ -72,7 +72,8 @@ class QuotaAccountAdmin(ReadOnlyAdmin):
             return redirect("admin:index")
         account = get_object_or_404(QuotaAccount.objects.select_related("registration__biller_code", "company"),
                                     pk=pk)
-        form = AdjustForm(request.POST or None, initial={"reference": f"adjust:{uuid.uuid4().hex}"})
+        form = AdjustForm(request.POST if request.method == "POST" else None,
+                          initial={"reference": f"adjust:{uuid.uuid4().hex}"})
         if request.method == "POST" and form.is_valid():
             try:
                 services.quota_adjust(registration=account.registration, actor=request.user, request=request,

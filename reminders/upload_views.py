@@ -56,7 +56,9 @@ def upload_template(request, file_format):
 def upload_new(request):
     registrations = (company_queryset(request, Registration).filter(status=Registration.Status.ACTIVE)
                      .select_related("biller_code", "company"))
-    form = UploadForm(request.POST or None, request.FILES or None, registrations=registrations)
+    posted = request.method == "POST"  # an empty POST is still a POST: its form says what is missing
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None,
+                      registrations=registrations)
     max_rows, max_bytes = uploads.upload_limits()
     over = getattr(request, "upload_over_limit", None)  # cut off while it streamed in (core.upload_limit)
     if request.method == "POST" and over:

@@ -31,30 +31,49 @@ def _new_client_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _clean_public_key(pem: str) -> str:
+def public_key_problem(pem: str) -> str | None:
+    """What is wrong with a pasted RSA public key (PEM), or None when it will do."""
     try:
         signing.load_public_key_pem(pem)
     except ValueError as exc:
-        raise InvalidInput(str(exc), field="public_key_pem") from exc
+        return str(exc)
+    return None
+
+
+def _clean_public_key(pem: str) -> str:
+    problem = public_key_problem(pem)
+    if problem:
+        raise InvalidInput(problem, field="public_key_pem")
     return pem.strip() + "\n"
 
 
-def parse_ip_allowlist(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The networks of an allow-list, one per line; refuses a line that is neither address nor CIDR."""
-    networks = []
+def _allowlist_lines(text: str):
+    """(line number, entry, network or None) for each entry of an allow-list; comments after #."""
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         try:
-            networks.append(ipaddress.ip_network(line, strict=False))
-        except ValueError as exc:
-            raise InvalidInput(
-                _("Line %(line)s of the IP allow-list is not an address or network: %(value)s")
-                % {"line": number, "value": line},
-                field="ip_allowlist",
-            ) from exc
-    return networks
+            yield number, line, ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            yield number, line, None
+
+
+def ip_allowlist_problems(text: str) -> list[str]:
+    """One message for each line of an allow-list that is neither an address nor a network."""
+    return [
+        _("Line %(line)s of the IP allow-list is not an address or network: %(value)s")
+        % {"line": number, "value": line}
+        for number, line, network in _allowlist_lines(text) if network is None
+    ]
+
+
+def parse_ip_allowlist(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of an allow-list, one per line; refuses it, naming every wrong line, if any is wrong."""
+    problems = ip_allowlist_problems(text)
+    if problems:
+        raise InvalidInput(" ".join(problems), field="ip_allowlist")
+    return [network for _number, _line, network in _allowlist_lines(text)]
 
 
 def ip_allowed(credential: ApiCredential, ip: str | None) -> bool:

@@ -3,9 +3,11 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billers.models import Role
+from core import shown_once
 from core.errors import DomainError
 from core.tenancy import company_object_or_404, company_queryset, company_view
 from snap import credentials
@@ -26,7 +28,7 @@ def _attach(form, exc: DomainError) -> None:
 @company_view(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def credential_create(request):
-    form = ApiCredentialForm(request.POST or None)
+    form = ApiCredentialForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             credential, secret = credentials.credential_create(
@@ -35,16 +37,38 @@ def credential_create(request):
         except DomainError as exc:
             _attach(form, exc)
         else:
-            # Rendered, not redirected: the secret is shown this once and stored nowhere in clear.
-            return render(request, "snap/credential_secret.html", {"credential": credential, "secret": secret})
+            return _show_secret(request, credential, secret, rotated=False)
     return render(request, "snap/credential_form.html", {"form": form, "creating": True})
+
+
+SECRET_SHOWN_ONCE = "credential_secret"
+
+
+def _show_secret(request, credential: ApiCredential, secret: str, *, rotated: bool):
+    """Redirects to the page that shows the new secret once: a reload creates or rotates nothing."""
+    shown_once.keep(request, SECRET_SHOWN_ONCE, credential=credential.pk, secret=secret, rotated=rotated)
+    return redirect("credential_secret")
+
+
+@company_view(Role.ADMIN)
+@require_GET
+@never_cache
+def credential_secret(request):
+    kept = shown_once.take(request, SECRET_SHOWN_ONCE)
+    if kept is None:
+        messages.info(request, _("A client secret is shown only once, right after it is made. "
+                                 "If it was not stored, rotate the credential's secret."))
+        return redirect("credential_list")
+    credential = company_object_or_404(request, ApiCredential, pk=kept["credential"])
+    return render(request, "snap/credential_secret.html",
+                  {"credential": credential, "secret": kept["secret"], "rotated": kept["rotated"]})
 
 
 @company_view(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def credential_edit(request, pk):
     credential = company_object_or_404(request, ApiCredential, pk=pk)
-    form = ApiCredentialEditForm(request.POST or None, initial={
+    form = ApiCredentialEditForm(request.POST if request.method == "POST" else None, initial={
         "public_key_pem": credential.public_key_pem, "ip_allowlist": credential.ip_allowlist,
     })
     if request.method == "POST" and form.is_valid():
@@ -68,8 +92,7 @@ def credential_rotate(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("credential_list")
-    return render(request, "snap/credential_secret.html",
-                  {"credential": credential, "secret": secret, "rotated": True})
+    return _show_secret(request, credential, secret, rotated=True)
 
 
 @company_view(Role.ADMIN)

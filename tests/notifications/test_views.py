@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from core import crypto
 from notifications import callbacks
 from notifications.models import CallbackEvent, CallbackSetting
 from tests.conftest import sign_in
@@ -34,12 +35,35 @@ def test_a_bill_page_shows_its_deliveries_and_callbacks_and_resends_one(client, 
 
 def test_an_admin_sets_the_callback_url_and_sees_the_secret_once(admin_client, company):
     first = admin_client.post(reverse("callback_settings"), {"url": "https://erp.example.co.id/kopra"})
-    assert first.status_code == 200
-    secret = first.context["secret"]
-    assert secret and secret in first.content.decode()
-    again = admin_client.get(reverse("callback_settings")).content.decode()
-    assert secret not in again
+    assert first.status_code == 302 and first["Location"] == reverse("callback_secret")
+    shown = admin_client.get(reverse("callback_secret"))
+    secret = shown.context["secret"]
+    html = shown.content.decode()
+    assert secret and secret in html and 'data-copy="callback-secret"' in html
+    assert secret == crypto.decrypt_secret(CallbackSetting.objects.get(company=company).secret_encrypted)
+    # A reload, or the settings page, shows it no more.
+    reload = admin_client.get(reverse("callback_secret"), follow=True)
+    assert reload.redirect_chain == [(reverse("callback_settings"), 302)]
+    assert secret not in reload.content.decode() and "shown only once" in reload.content.decode()
+    assert secret not in admin_client.get(reverse("callback_settings")).content.decode()
     assert CallbackSetting.objects.get(company=company).url == "https://erp.example.co.id/kopra"
+
+
+def test_rotating_the_callback_secret_shows_the_new_one_once(admin_client, company):
+    _setting, old = callbacks.callback_setting_save(company=company, url="https://erp.example.co.id/kopra")
+    response = admin_client.post(reverse("callback_rotate"))
+    assert response["Location"] == reverse("callback_secret")
+    secret = admin_client.get(reverse("callback_secret")).context["secret"]
+    assert secret != old
+    assert secret == crypto.decrypt_secret(CallbackSetting.objects.get(company=company).secret_encrypted)
+    assert admin_client.get(reverse("callback_secret")).status_code == 302
+
+
+def test_an_empty_post_of_the_callback_form_says_the_url_is_missing(admin_client, company):
+    response = admin_client.post(reverse("callback_settings"), {})
+    assert response.status_code == 200
+    assert "url" in response.context["form"].errors
+    assert not CallbackSetting.objects.filter(company=company).exists()
 
 
 def test_the_payer_page_shows_the_bill_and_pays_it(client, make_bill, django_capture_on_commit_callbacks):
