@@ -6,11 +6,12 @@ Writes only; reads are in ``billers.selectors``.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.approvals import ensure_can_approve
 from billers.models import BillerCode, Company, Registration, ServiceChangeRequest, User
-from billers.selectors import registration_refusal, registry_refusal
-from core import events
+from billers.selectors import registration_refusal, registry_refusal, registry_refusal_message
+from core import audit, events
 from core.audit import audit_record
 from core.errors import Conflict, NotAllowed
 
@@ -31,7 +32,8 @@ def registration_create(*, company: Company, biller_code: BillerCode, actor: Use
     quota_account_open(registration=registration)
     agreement = agreement_in_force(company=company, biller_code=biller_code)
     audit_record(action="registration.created", actor=actor, company=company, request=request, obj=registration,
-                 sentence=f"{actor} registered biller code {biller_code.code} for Bill Reminder")
+                 sentence=gettext_noop("%(actor)s registered biller code %(code)s for Bill Reminder"),
+                 params={"actor": actor, "code": biller_code.code})
     if agreement.initial_quota:
         quota_grant(registration=registration, units=agreement.initial_quota,
                     reference=f"registration:{registration.pk}:initial", actor=actor,
@@ -48,7 +50,8 @@ def registration_set_threshold(*, registration: Registration, actor: User, thres
         registration.save(update_fields=["low_quota_threshold"])
         audit_record(action="registration.threshold_changed", actor=actor, company=registration.company,
                      request=request, obj=registration,
-                     sentence=f"{actor} set the low-quota warning of {registration.code}: {before} → {threshold}")
+                     sentence=gettext_noop("%(actor)s set the low-quota warning of %(code)s: %(before)s → %(after)s"),
+                     params={"actor": actor, "code": registration.code, "before": before, "after": threshold})
     return registration
 
 
@@ -79,8 +82,10 @@ def service_change_request(*, registration: Registration, action: str, actor: Us
     )
     audit_record(action=f"registration.{action}_requested", actor=actor, company=registration.company,
                  request=request, obj=change,
-                 sentence=f"{actor} asked to {action} the service of {registration.code}"
-                          + (f": {change.reason}" if change.reason else ""))
+                 sentence=(gettext_noop("%(actor)s asked to stop the service of %(code)s%(reason)s")
+                           if action == ServiceChangeRequest.Action.STOP
+                           else gettext_noop("%(actor)s asked to resume the service of %(code)s%(reason)s")),
+                 params={"actor": actor, "code": registration.code, "reason": audit.because(change.reason)})
     if not _needs_approval(registration):
         _apply(change, actor=actor, request=request)
     else:
@@ -117,8 +122,11 @@ def service_change_reject(*, change: ServiceChangeRequest, approver: User, reque
     change.status, change.decided_by, change.decided_at = ServiceChangeRequest.Status.REJECTED, approver, timezone.now()
     change.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(action="registration.change_rejected", actor=approver, company=change.company, request=request,
-                 obj=change, sentence=f"{approver} rejected the request to {change.action} "
-                                      f"{change.registration.code} by {change.requested_by}")
+                 obj=change, sentence=(
+                     gettext_noop("%(actor)s rejected the request of %(maker)s to stop the service of %(code)s")
+                     if change.action == ServiceChangeRequest.Action.STOP else
+                     gettext_noop("%(actor)s rejected the request of %(maker)s to resume the service of %(code)s")),
+                 params={"actor": approver, "maker": change.requested_by, "code": change.registration.code})
     events.request_decided.send(sender=ServiceChangeRequest, request=change, company=change.company,
                                 requested_by=change.requested_by, decided_by=approver, approved=False)
     return change
@@ -133,7 +141,11 @@ def service_change_cancel(*, change: ServiceChangeRequest, actor: User, request=
     change.status, change.decided_by, change.decided_at = ServiceChangeRequest.Status.CANCELLED, actor, timezone.now()
     change.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(action="registration.change_cancelled", actor=actor, company=change.company, request=request,
-                 obj=change, sentence=f"{actor} cancelled their request to {change.action} {change.registration.code}")
+                 obj=change, sentence=(
+                     gettext_noop("%(actor)s cancelled their request to stop the service of %(code)s")
+                     if change.action == ServiceChangeRequest.Action.STOP else
+                     gettext_noop("%(actor)s cancelled their request to resume the service of %(code)s")),
+                 params={"actor": actor, "code": change.registration.code})
     return change
 
 
@@ -148,11 +160,15 @@ def _apply(change: ServiceChangeRequest, *, actor: User, request=None) -> None:
     registration.save(update_fields=["status", "stopped_at"])
     change.status, change.decided_at = ServiceChangeRequest.Status.APPLIED, now
     change.save(update_fields=["status", "decided_by", "decided_at"])
-    verb = "stopped" if change.action == ServiceChangeRequest.Action.STOP else "resumed"
-    approval = f", approved by {change.decided_by}" if change.decided_by_id else ""
-    audit_record(action=f"registration.{verb}", actor=actor, company=registration.company, request=request,
-                 obj=registration,
-                 sentence=f"Service of {registration.code} {verb} at the request of {change.requested_by}{approval}")
+    stopped = change.action == ServiceChangeRequest.Action.STOP
+    approval = (audit.phrase(gettext_noop(", approved by %(approver)s"), approver=change.decided_by)
+                if change.decided_by_id else "")
+    audit_record(action="registration.stopped" if stopped else "registration.resumed", actor=actor,
+                 company=registration.company, request=request, obj=registration,
+                 sentence=(gettext_noop("Service of %(code)s stopped at the request of %(maker)s%(approval)s")
+                           if stopped else
+                           gettext_noop("Service of %(code)s resumed at the request of %(maker)s%(approval)s")),
+                 params={"code": registration.code, "maker": change.requested_by, "approval": approval})
     if change.action == ServiceChangeRequest.Action.STOP:
         # Its active bills end with it: shown ones are withdrawn, reserved quota released.
         from reminders.services import bills_cancel_for_stop
@@ -177,8 +193,10 @@ def registry_change_applied(*, biller_code: BillerCode, actor: User | None, requ
     registration.save(update_fields=["status", "stopped_at"])
     audit_record(action="registration.stopped_by_registry", actor=actor, company=registration.company,
                  request=request, obj=registration,
-                 sentence=f"Service of {registration.code} stopped because the registry changed "
-                          f"({actor or 'the bank'}): {refusal}")
+                 sentence=gettext_noop("Service of %(code)s stopped because the registry changed (%(actor)s): "
+                                       "%(refusal)s"),
+                 params={"code": registration.code, "actor": actor or audit.label(gettext_noop("the bank")),
+                         "refusal": audit.phrase(registry_refusal_message(biller_code), code=biller_code.code)})
     from reminders.services import bills_cancel_for_stop
 
     return bills_cancel_for_stop(registration=registration, actor=actor)

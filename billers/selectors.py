@@ -1,13 +1,19 @@
 """Reads of the billers app, always for one company."""
 
+import datetime as dt
+
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.models import BillerCode, CollectionAccount, Company, Registration, ServiceChangeRequest, User
 from core import rows
+from core.audit import ACTIONS, action_label
 from core.models import AuditEvent
+from core.time import WIB
 
 PAGE_SIZE = 50
 
@@ -18,12 +24,38 @@ def registrations_of(company: Company) -> list[Registration]:
                 .order_by("biller_code__code"))
 
 
-def audit_events(company: Company, *, query: str = ""):
-    """The company's audit log, newest first, optionally searched."""
+def audit_events(company: Company, *, query: str = "", user: User | None = None, action: str = "",
+                 date_from: dt.date | None = None, date_to: dt.date | None = None):
+    """The company's audit log, newest first: the lines of ``user``, of ``action``, from ``date_from``
+    to ``date_to`` (days in WIB, both included), and matching ``query``, each when given."""
     events = AuditEvent.objects.filter(company=company)
+    if user is not None:
+        events = events.filter(actor_id=user.pk)
+    if action:
+        events = events.filter(action=action)
+    if date_from:
+        events = events.filter(at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=WIB))
+    if date_to:
+        events = events.filter(at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=WIB))
     if query:
-        events = events.filter(Q(sentence__icontains=query) | Q(action__icontains=query))
+        # The stored message and its parameters (a reference, a code, a name), who acted, and the
+        # actions whose label in the reader's language holds the words.
+        labelled = [code for code, label in ACTIONS.items() if query.lower() in str(label).lower()]
+        events = events.annotate(params_text=Cast("params", TextField())).filter(
+            Q(sentence__icontains=query) | Q(params_text__icontains=query) | Q(action__icontains=query)
+            | Q(actor_label__icontains=query) | Q(action__in=labelled))
     return events.order_by("-at", "-id")
+
+
+def audit_actions(company: Company) -> list[tuple[str, str]]:
+    """The actions found in the company's audit log, as (code, label in the reader's language), by label."""
+    codes = AuditEvent.objects.filter(company=company).values_list("action", flat=True).distinct().order_by()
+    return sorted(((code, action_label(code)) for code in codes), key=lambda choice: choice[1].lower())
+
+
+def company_users(company: Company):
+    """The company's users, by user id (for pickers)."""
+    return User.objects.filter(company=company).order_by("user_id")
 
 
 def paginate(queryset, page_number, per_page: int = PAGE_SIZE):
@@ -51,12 +83,17 @@ def registration_for_code(company: Company, code: str):
 def registry_refusal(biller_code: BillerCode) -> str | None:
     """Why the bank's registry no longer lets ``biller_code`` take bill reminders, or None: it is
     inactive there, or uses open payment (Bill Reminder needs the exact amount due)."""
-    code = biller_code.code
+    message = registry_refusal_message(biller_code)
+    return _(message) % {"code": biller_code.code} if message else None
+
+
+def registry_refusal_message(biller_code: BillerCode) -> str | None:
+    """``registry_refusal`` untranslated (its English source text, with ``%(code)s``), for the audit log."""
     if biller_code.status != BillerCode.Status.ACTIVE:
-        return _("Biller code %(code)s is inactive in the MBC registry.") % {"code": code}
+        return gettext_noop("Biller code %(code)s is inactive in the MBC registry.")
     if biller_code.payment_mechanism != BillerCode.PaymentMechanism.CLOSED:
-        return _("Biller code %(code)s uses open payment; Bill Reminder needs closed payment, "
-                 "where the exact amount is due.") % {"code": code}
+        return gettext_noop("Biller code %(code)s uses open payment; Bill Reminder needs closed payment, "
+                            "where the exact amount is due.")
     return None
 
 

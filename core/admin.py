@@ -1,6 +1,7 @@
 """Admin of the platform rows: the audit log, read-only."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent
 
@@ -20,8 +21,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_label", "company", "action", "sentence", "ip", "request_id"]
+    list_display = ["at", "actor_label", "company", "shown_action", "shown_sentence", "ip", "request_id"]
     list_filter = ["action", "company"]
     search_fields = ["sentence", "actor_label", "request_id", "object_id"]
     date_hierarchy = "at"
     list_select_related = ["company"]
+    readonly_fields = ["shown_sentence"]
+
+    # Stored as a message and its parameters: read in the staff member's language.
+    @admin.display(description=_("action"), ordering="action")
+    def shown_action(self, event: AuditEvent) -> str:
+        return event.action_label
+
+    @admin.display(description=_("what happened"))
+    def shown_sentence(self, event: AuditEvent) -> str:
+        return event.text

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,7 +38,11 @@ class AuditEvent(models.Model):
         db_constraint=False, related_name="+",
     )
     action = models.CharField(_("action"), max_length=64, db_index=True)
+    # The message (English source text, translated when shown) and its parameters; a line
+    # written before parameters existed holds its finished sentence and no parameters.
     sentence = models.TextField(_("sentence"))
+    params = models.JSONField(_("parameters"), default=dict, db_default=Value({}, output_field=models.JSONField()),
+                              blank=True)
     object_type = models.CharField(_("object type"), max_length=64, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("ip"), null=True, blank=True)
@@ -51,4 +56,18 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["company", "-at"], name="audit_company_at")]
 
     def __str__(self) -> str:
-        return self.sentence
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The line in the reader's language, amounts in Rupiah and moments in WIB."""
+        from core.audit import audit_text
+
+        return audit_text(self.sentence, self.params)
+
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language."""
+        from core.audit import action_label
+
+        return action_label(self.action)

@@ -16,6 +16,7 @@ import httpx
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.models import Company
 from core import crypto, events, outbound, signing
@@ -47,6 +48,7 @@ def callback_setting_save(*, company: Company, url: str, actor=None,
     """Sets the company's callback URL; a new secret (returned, shown once) on first setup.
 
     ``InvalidInput`` naming the URL if it may not be called (``core.outbound``)."""
+    from core import audit
     from core.audit import audit_record
 
     refusal = outbound.url_refusal(url)
@@ -62,11 +64,13 @@ def callback_setting_save(*, company: Company, url: str, actor=None,
         setting.url = url
         setting.save(update_fields=["url", "updated_at"])
     audit_record(action="callback.configured", actor=actor, company=company, request=request, obj=setting,
-                 sentence=f"{actor or 'system'} set the callback URL to {url}")
+                 sentence=gettext_noop("%(actor)s set the callback URL to %(url)s"),
+                 params={"actor": audit.who(actor), "url": url})
     return setting, secret
 
 
 def callback_secret_rotate(*, company: Company, actor=None, request=None) -> str:
+    from core import audit
     from core.audit import audit_record
 
     setting = CallbackSetting.objects.get(company=company)
@@ -74,7 +78,7 @@ def callback_secret_rotate(*, company: Company, actor=None, request=None) -> str
     setting.secret_encrypted = crypto.encrypt_secret(secret)
     setting.save(update_fields=["secret_encrypted", "updated_at"])
     audit_record(action="callback.secret_rotated", actor=actor, company=company, request=request, obj=setting,
-                 sentence=f"{actor or 'system'} rotated the callback secret")
+                 sentence=gettext_noop("%(actor)s rotated the callback secret"), params={"actor": audit.who(actor)})
     return secret
 
 
@@ -228,6 +232,7 @@ class TestOutcome:
 def callback_test(*, company: Company, actor=None, actor_label: str = "", request=None) -> TestOutcome:
     """Sends a signed ``callback.test`` event to the company's callback URL now, once, and says
     what its server answered; nothing is queued or retried. ``InvalidInput`` if no URL is set."""
+    from core import audit
     from core.audit import audit_record
 
     setting = CallbackSetting.objects.filter(company=company).first()
@@ -237,10 +242,12 @@ def callback_test(*, company: Company, actor=None, actor_label: str = "", reques
     payload = {"event": "callback.test", "occurredAt": signing.format_timestamp(timezone.now()),
                "data": {"message": "A test callback from Kopra Bill Reminder: nothing happened to a bill."}}
     status_code, error, latency_ms = _post(setting, payload, external_id=external_id)
-    outcome = "answered " + str(status_code) if not error else f"failed: {error}"
     audit_record(action="callback.tested", actor=actor, actor_label=actor_label, company=company, request=request,
-                 obj=setting, sentence=f"{actor or actor_label or 'system'} sent a test callback to {setting.url}, "
-                                       f"which {outcome}")
+                 obj=setting,
+                 sentence=gettext_noop("%(actor)s sent a test callback to %(url)s, which answered %(status)s")
+                 if not error else gettext_noop("%(actor)s sent a test callback to %(url)s, which failed: %(error)s"),
+                 params={"actor": audit.who(actor, actor_label), "url": setting.url}
+                        | ({"status": status_code} if not error else {"error": audit.label(error)}))
     return TestOutcome(url=setting.url, external_id=external_id, status_code=status_code, error=error,
                        latency_ms=latency_ms)
 
@@ -281,12 +288,14 @@ def callbacks_claim(limit: int) -> list[int]:
 
 def callback_resend(*, callback: CallbackEvent, actor=None, request=None) -> CallbackEvent:
     """Sends an event again now (and keeps retrying for another 24 hours)."""
+    from core import audit
     from core.audit import audit_record
 
     now = timezone.now()
     CallbackEvent.objects.filter(pk=callback.pk).update(
         status=CallbackEvent.Status.PENDING, next_attempt_at=now, give_up_at=now + RETRY_FOR, lease_until=None)
     audit_record(action="callback.resent", actor=actor, company=callback.company, request=request, obj=callback,
-                 sentence=f"{actor or 'system'} re-sent callback {callback.event} #{callback.pk}")
+                 sentence=gettext_noop("%(actor)s re-sent callback %(event)s #%(callback)s"),
+                 params={"actor": audit.who(actor), "event": callback.event, "callback": callback.pk})
     callback.refresh_from_db()
     return callback

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from billers.models import Company, Registration
+from core import audit
 from core.audit import audit_record
 from core.bulk import insert_rows
 from core.errors import Conflict, InsufficientQuota, InvalidInput
@@ -129,7 +130,9 @@ def _credit_audited(*, registration, kind, units, reference, actor, reason, requ
         if created:
             audit_record(
                 action=f"quota.{kind}", actor=actor, company=registration.company, request=request, obj=entry,
-                sentence=f"{actor or 'system'} credited {units} pushes to {registration.code} ({kind}, {reference})",
+                sentence=gettext_noop("%(actor)s credited %(units)s pushes to %(code)s (%(kind)s, %(reference)s)"),
+                params={"actor": audit.who(actor), "units": units, "code": registration.code, "kind": Kind(kind),
+                        "reference": reference},
                 details={"units": units, "reference": reference, "balance_after": entry.balance_after},
             )
     return entry
@@ -320,7 +323,9 @@ def quota_adjust(*, registration: Registration, units: int, reason: str, actor, 
         if created:
             audit_record(
                 action="quota.adjust", actor=actor, company=registration.company, request=request, obj=entry,
-                sentence=f"{actor or 'system'} adjusted the quota of {registration.code} by {units:+d}: {reason}",
+                sentence=gettext_noop("%(actor)s adjusted the quota of %(code)s by %(units)s: %(reason)s"),
+                params={"actor": audit.who(actor), "code": registration.code, "units": f"{units:+d}",
+                        "reason": reason},
                 details={"units": units, "reference": reference, "balance_after": entry.balance_after},
             )
     return entry

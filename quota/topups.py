@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.approvals import ensure_can_approve
 from billers.models import CollectionAccount, Registration, User
-from core import events
+from core import audit, events
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.money import rupiah
@@ -59,8 +60,11 @@ def topup_request(
             debit_account=debit_account, requested_by=actor,
         )
         audit_record(action="topup.requested", actor=actor, company=order.company, request=request, obj=order,
-                     sentence=f"{actor} ordered {order.units} pushes for {registration.code}, "
-                              f"{rupiah(order.total)} by {order.get_method_display().lower()} (top-up #{order.pk})")
+                     sentence=gettext_noop("%(actor)s ordered %(units)s pushes for %(code)s, %(total)s by "
+                                           "%(method)s (top-up #%(order)s)"),
+                     params={"actor": actor, "units": order.units, "code": registration.code,
+                             "total": audit.money(order.total), "method": TopUpOrder.Method(order.method),
+                             "order": order.pk})
         if not registration.company.approval_for_topup:
             _await_payment(order)
         else:
@@ -99,8 +103,10 @@ def topup_approve(*, order: TopUpOrder, approver: User, request=None) -> TopUpOr
         order.approved_by, order.approved_at = approver, timezone.now()
         _await_payment(order)
         audit_record(action="topup.approved", actor=approver, company=order.company, request=request, obj=order,
-                     sentence=f"{approver} approved top-up #{order.pk} of {order.requested_by} "
-                              f"({order.units} pushes for {order.registration.code})")
+                     sentence=gettext_noop("%(actor)s approved top-up #%(order)s of %(maker)s (%(units)s pushes for "
+                                           "%(code)s)"),
+                     params={"actor": approver, "order": order.pk, "maker": order.requested_by, "units": order.units,
+                             "code": order.registration.code})
         events.request_decided.send(sender=TopUpOrder, request=order, company=order.company,
                                     requested_by=order.requested_by, decided_by=approver, approved=True)
     return _collect_if_debit(order, request=request)
@@ -114,7 +120,9 @@ def topup_refuse(*, order: TopUpOrder, approver: User, reason: str = "", request
     order.status, order.refusal_reason = Status.REFUSED, (reason.strip() or _("Refused by the approver."))[:200]
     order.save(update_fields=["status", "refusal_reason", "updated_at"])
     audit_record(action="topup.refused", actor=approver, company=order.company, request=request, obj=order,
-                 sentence=f"{approver} refused top-up #{order.pk}: {order.refusal_reason}")
+                 sentence=gettext_noop("%(actor)s refused top-up #%(order)s: %(reason)s"),
+                 params={"actor": approver, "order": order.pk,
+                         "reason": reason.strip()[:200] or audit.label(gettext_noop("Refused by the approver."))})
     events.request_decided.send(sender=TopUpOrder, request=order, company=order.company,
                                 requested_by=order.requested_by, decided_by=approver, approved=False,
                                 reason=reason.strip())
@@ -130,7 +138,8 @@ def topup_cancel(*, order: TopUpOrder, actor: User, request=None) -> TopUpOrder:
     order.status = Status.CANCELLED
     order.save(update_fields=["status", "updated_at"])
     audit_record(action="topup.cancelled", actor=actor, company=order.company, request=request, obj=order,
-                 sentence=f"{actor} cancelled top-up #{order.pk}")
+                 sentence=gettext_noop("%(actor)s cancelled top-up #%(order)s"),
+                 params={"actor": actor, "order": order.pk})
     return order
 
 
@@ -169,7 +178,8 @@ def topup_payment_refused(*, order: TopUpOrder, reason: str, request=None) -> To
     order.status, order.refusal_reason = Status.REFUSED, reason[:200]
     order.save(update_fields=["status", "refusal_reason", "updated_at"])
     audit_record(action="topup.payment_refused", actor=None, company=order.company, request=request, obj=order,
-                 sentence=f"The bank refused the payment of top-up #{order.pk}: {reason}")
+                 sentence=gettext_noop("The bank refused the payment of top-up #%(order)s: %(reason)s"),
+                 params={"order": order.pk, "reason": reason})
     return order
 
 
@@ -205,9 +215,12 @@ def topup_payment_confirmed(
     order.status, order.paid_at = Status.PAID, timezone.now()
     order.paid_amount, order.payment_reference = Decimal(amount), payment_reference
     order.save(update_fields=["status", "paid_at", "paid_amount", "payment_reference", "updated_at"])
-    who = f"{actor} confirmed" if actor is not None else "The bank confirmed"
     audit_record(action="topup.paid", actor=actor, company=order.company, request=request, obj=order,
-                 sentence=f"{who} payment {payment_reference} of {rupiah(order.total)} for top-up #{order.pk}")
+                 sentence=gettext_noop("%(actor)s confirmed payment %(payment)s of %(total)s for top-up #%(order)s")
+                 if actor is not None else
+                 gettext_noop("The bank confirmed payment %(payment)s of %(total)s for top-up #%(order)s"),
+                 params={"payment": payment_reference, "total": audit.money(order.total), "order": order.pk}
+                        | ({"actor": actor} if actor is not None else {}))
     quota_topup_credit(registration=order.registration, units=order.units, reference=order.reference,
                        actor=actor, reason=f"Top-up #{order.pk} paid ({payment_reference})", request=request)
     return order
@@ -250,7 +263,7 @@ def topups_expire(*, now=None) -> int:
                     status=Status.EXPIRED, updated_at=now):
                 order = TopUpOrder.objects.select_related("company").get(pk=pk)
                 audit_record(action="topup.expired", actor=None, company=order.company, obj=order,
-                             sentence=f"Top-up #{pk} expired unpaid "
-                                      f"at {timezone.localtime(order.expires_at):%Y-%m-%d %H:%M}")
+                             sentence=gettext_noop("Top-up #%(order)s expired unpaid at %(at)s"),
+                             params={"order": pk, "at": order.expires_at})
                 expired += 1
     return expired

@@ -7,9 +7,11 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.models import Registration, User
 from billers.selectors import registry_refusal
+from core import audit
 from core.audit import audit_record, audit_record_each
 from core.bulk import insert_new_rows, insert_rows
 from core.errors import Conflict, InsufficientQuota, NotAllowed
@@ -194,10 +196,15 @@ def bills_insert(
             received = f"Received through {BillSource(source).label}"
         insert_rows(BillEvent, ["bill", "at", "from_status", "to_status", "actor", "actor_label", "reason"],
                     ((bill.pk, now, "", status, actor_id, label, received) for bill in created))
+        # Once, not once a bill: the Open API's hot path.
+        who, shown_status = audit.who(actor, label), audit.label(BillStatus(status).label)
         audit_record_each(
             action="bill.created", actor=actor, actor_label=label, company=registration.company,
-            entries=((bill, f"{label} created bill {bill.reference_no} for {registration.code}/{bill.bill_key}, "
-                            f"{bill.amount} IDR, status {status}") for bill in created))
+            sentence=gettext_noop("%(actor)s created bill %(reference)s for %(code)s/%(bill_key)s, %(amount)s, "
+                                  "status %(status)s"),
+            entries=((bill, {"actor": who, "reference": bill.reference_no, "code": registration.code,
+                             "bill_key": bill.bill_key, "amount": audit.money(bill.amount), "status": shown_status})
+                     for bill in created))
     return outcomes, Reservation(registration, [bill.pk for bill in created])
 
 
@@ -308,8 +315,9 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
                     next_recheck_at=None)
     audit_record(action="bill.cancelled", actor=actor, actor_label=actor_label, company=bill.company,
                  request=request, obj=bill,
-                 sentence=f"{actor or actor_label} cancelled bill {bill.reference_no} "
-                          f"({bill.registration.code}/{bill.bill_key}): {reason}")
+                 sentence=gettext_noop("%(actor)s cancelled bill %(reference)s (%(code)s/%(bill_key)s): %(reason)s"),
+                 params={"actor": audit.who(actor, actor_label), "reference": bill.reference_no,
+                         "code": bill.registration.code, "bill_key": bill.bill_key, "reason": audit.label(reason)})
     return bill
 
 
@@ -516,9 +524,13 @@ def api_bills_decide(*, bills, approve: bool, actor: User, reason: str = "", req
         moved += len(done)
         total += sum((bill.amount for bill in done), Decimal(0))
     if moved:
-        verb = "approved" if approve else "rejected"
-        audit_record(action=f"bills.api_{verb}", actor=actor, company=actor.company, request=request,
-                     sentence=f"{actor} {verb} {moved} bills sent through the Open API for {code}, {total} IDR"
-                              + (f": {reason}" if reason and not approve else ""),
+        audit_record(action="bills.api_approved" if approve else "bills.api_rejected", actor=actor,
+                     company=actor.company, request=request,
+                     sentence=(gettext_noop("%(actor)s approved %(bills)s bills sent through the Open API for "
+                                            "%(code)s, %(total)s") if approve else
+                               gettext_noop("%(actor)s rejected %(bills)s bills sent through the Open API for "
+                                            "%(code)s, %(total)s%(reason)s")),
+                     params={"actor": actor, "bills": moved, "code": code, "total": audit.money(total)}
+                            | ({} if approve else {"reason": audit.because(reason)}),
                      details={"bills": moved, "total": str(total), "code": code})
     return moved, total

@@ -8,9 +8,10 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billers.models import Company, User
-from core import crypto, rows, signing
+from core import audit, crypto, rows, signing
 from core.audit import audit_record
 from core.errors import InvalidInput
 from snap.models import AccessToken, ApiCredential
@@ -100,7 +101,8 @@ def credential_create(
         ip_allowlist=ip_allowlist.strip(), rate_limit_per_minute=rate_limit_per_minute, created_by=actor,
     )
     audit_record(action="api_credential.created", actor=actor, company=company, request=request, obj=credential,
-                 sentence=f"{actor or 'system'} created API credential {credential.name} ({credential.client_key})")
+                 sentence=gettext_noop("%(actor)s created API credential %(name)s (%(client_key)s)"),
+                 params={"actor": audit.who(actor), "name": credential.name, "client_key": credential.client_key})
     return credential, secret
 
 
@@ -113,16 +115,18 @@ def credential_update(
     changed = []
     if public_key_pem is not None and public_key_pem.strip() != credential.public_key_pem.strip():
         credential.public_key_pem = _clean_public_key(public_key_pem)
-        changed.append("public key")
+        changed.append(gettext_noop("public key"))
     if ip_allowlist is not None and ip_allowlist.strip() != credential.ip_allowlist:
         parse_ip_allowlist(ip_allowlist)
         credential.ip_allowlist = ip_allowlist.strip()
-        changed.append("IP allow-list")
+        changed.append(gettext_noop("IP allow-list"))
     if changed:
         credential.save(update_fields=["public_key_pem", "ip_allowlist"])
         audit_record(action="api_credential.updated", actor=actor, company=credential.company, request=request,
-                     obj=credential, sentence=f"{actor} changed the {' and '.join(changed)} of API credential "
-                                              f"{credential.client_key}")
+                     obj=credential, sentence=gettext_noop("%(actor)s changed the API credential %(client_key)s: "
+                                                           "%(changed)s"),
+                     params={"actor": actor, "client_key": credential.client_key,
+                             "changed": [audit.label(what) for what in changed]})
     return credential
 
 
@@ -137,7 +141,8 @@ def credential_rotate_secret(*, credential: ApiCredential, actor: User, request=
     credential.save(update_fields=["client_secret_encrypted", "rotated_at"])
     credential.tokens.all().delete()
     audit_record(action="api_credential.rotated", actor=actor, company=credential.company, request=request,
-                 obj=credential, sentence=f"{actor} rotated the client secret of {credential.client_key}")
+                 obj=credential, sentence=gettext_noop("%(actor)s rotated the client secret of %(client_key)s"),
+                 params={"actor": actor, "client_key": credential.client_key})
     return secret
 
 
@@ -149,7 +154,8 @@ def credential_revoke(*, credential: ApiCredential, actor: User, request=None) -
     credential.save(update_fields=["status", "revoked_at"])
     credential.tokens.all().delete()
     audit_record(action="api_credential.revoked", actor=actor, company=credential.company, request=request,
-                 obj=credential, sentence=f"{actor} revoked API credential {credential.client_key}")
+                 obj=credential, sentence=gettext_noop("%(actor)s revoked API credential %(client_key)s"),
+                 params={"actor": actor, "client_key": credential.client_key})
     return credential
 
 

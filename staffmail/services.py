@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from billers.models import Company, User
 from core.bulk import insert_new_rows
@@ -152,4 +153,7 @@ def preferences_save(*, user: User, on: set[str], request=None) -> None:
     MailOptOut.objects.bulk_create([MailOptOut(user=user, kind=kind) for kind in off], ignore_conflicts=True)
     if before != set(off):
         audit_record(action="mail.preferences", actor=user, company=user.company, request=request, obj=user,
-                     sentence=f"{user} set their e-mail: off {', '.join(sorted(off)) or 'none'}")
+                     sentence=gettext_noop("%(actor)s turned off these e-mails: %(kinds)s") if off else
+                              gettext_noop("%(actor)s turned on all their e-mails"),
+                     params={"actor": user, "kinds": [MailKind(kind) for kind in sorted(off)]} if off else
+                            {"actor": user})

@@ -9,11 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from billers.approvals import ensure_can_approve
 from billers.models import Registration, User
-from core import events
+from core import audit, events
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, InsufficientQuota, InvalidInput
 from quota.selectors import quota_available
@@ -98,10 +98,12 @@ def upload_submit(*, upload: Upload, actor: User, request=None) -> Upload:
                                    "working_on", "decision_error"])
         audit_record(
             action="upload.submitted", actor=actor, company=upload.company, request=request, obj=upload,
-            sentence=f"{actor} submitted upload #{upload.pk} ({upload.original_name}): {created} bills for "
-                     f"{registration.code}, {created} pushes reserved"
-                     + (f", {skipped} rows skipped" if skipped else "")
-                     + (", waiting for approval" if needs_approval else ""),
+            sentence=gettext_noop("%(actor)s submitted upload #%(upload)s (%(name)s): %(bills)s bills for %(code)s, "
+                                  "%(bills)s pushes reserved%(skipped)s%(waiting)s"),
+            params={"actor": actor, "upload": upload.pk, "name": upload.original_name, "bills": created,
+                    "code": registration.code,
+                    "skipped": audit.phrase(gettext_noop(", %(rows)s rows skipped"), rows=skipped) if skipped else "",
+                    "waiting": audit.phrase(gettext_noop(", waiting for approval")) if needs_approval else ""},
             details={"bills": created, "skipped": skipped},
         )
         if needs_approval:
@@ -130,8 +132,10 @@ def upload_approve(*, upload: Upload, approver: User, request=None) -> Upload:
         upload.working_on = upload.decision_error = ""
         upload.save(update_fields=["status", "approved_by", "approved_at", "working_on", "decision_error"])
         audit_record(action="upload.approved", actor=approver, company=upload.company, request=request, obj=upload,
-                     sentence=f"{approver} approved upload #{upload.pk} of {upload.submitted_by}: "
-                              f"{moved} bills for {upload.registration.code}")
+                     sentence=gettext_noop("%(actor)s approved upload #%(upload)s of %(maker)s: %(bills)s bills for "
+                                           "%(code)s"),
+                     params={"actor": approver, "upload": upload.pk, "maker": upload.submitted_by, "bills": moved,
+                             "code": upload.registration.code})
         events.request_decided.send(sender=Upload, request=upload, company=upload.company,
                                     requested_by=upload.submitted_by, decided_by=approver, approved=True)
     return upload
@@ -152,8 +156,10 @@ def upload_reject(*, upload: Upload, approver: User, reason: str = "", request=N
         upload.save(update_fields=["status", "rejected_by", "rejected_at", "rejection_reason", "working_on",
                                    "decision_error"])
         audit_record(action="upload.rejected", actor=approver, company=upload.company, request=request, obj=upload,
-                     sentence=f"{approver} rejected upload #{upload.pk} of {upload.submitted_by}: {cancelled} bills "
-                              f"cancelled" + (f" ({reason})" if reason else ""))
+                     sentence=gettext_noop("%(actor)s rejected upload #%(upload)s of %(maker)s: %(bills)s bills "
+                                           "cancelled%(reason)s"),
+                     params={"actor": approver, "upload": upload.pk, "maker": upload.submitted_by,
+                             "bills": cancelled, "reason": audit.because(reason)})
         events.request_decided.send(sender=Upload, request=upload, company=upload.company,
                                     requested_by=upload.submitted_by, decided_by=approver, approved=False,
                                     reason=reason)
@@ -178,18 +184,20 @@ def upload_discard(*, upload: Upload, actor: User, request=None) -> Upload:
             cancelled = _cancel_pending(upload, actor=actor, now=timezone.now(),
                                         reason=f"Upload #{upload.pk} withdrawn by the maker")
         _discarded(upload, actor=actor, request=request,
-                   sentence=f"{actor} discarded upload #{upload.pk} ({upload.original_name})"
-                            + (f": {cancelled} waiting bills cancelled" if cancelled else ""))
+                   sentence=gettext_noop("%(actor)s discarded upload #%(upload)s (%(name)s)%(cancelled)s"),
+                   params={"actor": actor, "upload": upload.pk, "name": upload.original_name,
+                           "cancelled": audit.phrase(gettext_noop(": %(bills)s waiting bills cancelled"),
+                                                     bills=cancelled) if cancelled else ""})
     return upload
 
 
-def _discarded(upload: Upload, *, actor: User | None, sentence: str, request=None) -> None:
+def _discarded(upload: Upload, *, actor: User | None, sentence: str, params: dict, request=None) -> None:
     """Ends the locked ``upload`` discarded, audited, its staged rows purged after the commit."""
     upload.status = Status.DISCARDED
     upload.working_on = upload.decision_error = ""
     upload.save(update_fields=["status", "working_on", "decision_error"])
     audit_record(action="upload.discarded", actor=actor, company=upload.company, request=request, obj=upload,
-                 sentence=sentence)
+                 sentence=sentence, params=params)
     purge_upload_rows.delay_on_commit(upload.pk)
 
 
@@ -199,6 +207,13 @@ DECISIONS = {
     "approve": (Status.PENDING_APPROVAL,),
     "reject": (Status.PENDING_APPROVAL,),
     "discard": (Status.VALIDATED, Status.PENDING_APPROVAL),
+}
+
+_ASKED = {
+    "submit": gettext_noop("%(actor)s asked to submit upload #%(upload)s (%(name)s)"),
+    "approve": gettext_noop("%(actor)s asked to approve upload #%(upload)s (%(name)s)"),
+    "reject": gettext_noop("%(actor)s asked to reject upload #%(upload)s (%(name)s)"),
+    "discard": gettext_noop("%(actor)s asked to discard upload #%(upload)s (%(name)s)"),
 }
 
 
@@ -234,7 +249,8 @@ def upload_decide(*, upload: Upload, action: str, actor: User, reason: str = "",
         upload.lease_until = timezone.now() + upload_lease()
         upload.save(update_fields=["working_on", "decision_error", "working_by", "working_reason", "lease_until"])
         audit_record(action=f"upload.{action}_requested", actor=actor, company=upload.company, request=request,
-                     obj=upload, sentence=f"{actor} asked to {action} upload #{upload.pk} ({upload.original_name})")
+                     obj=upload, sentence=_ASKED[action],
+                     params={"actor": actor, "upload": upload.pk, "name": upload.original_name})
         decide_upload.delay_on_commit(upload.pk, action, actor.pk, reason)
     return upload
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from billers.models import Registration, Role, User
+from core import audit
 from core.audit import audit_record
 from core.errors import InvalidInput, NotAllowed
 from fileformat import FileRefused, check_filename
@@ -67,8 +68,10 @@ def upload_receive(*, registration: Registration, uploaded_file, actor: User, re
             upload.save()
             audit_record(
                 action="upload.received", actor=actor, company=registration.company, request=request, obj=upload,
-                sentence=f"{actor} uploaded {name} ({_megabytes(size)}) for {registration.code}"
-                         + (f", the same file as upload #{same_file.pk}" if same_file else ""),
+                sentence=gettext_noop("%(actor)s uploaded %(name)s (%(size)s) for %(code)s%(same)s"),
+                params={"actor": actor, "name": name, "size": _megabytes(size), "code": registration.code,
+                        "same": audit.phrase(gettext_noop(", the same file as upload #%(upload)s"), upload=same_file.pk)
+                        if same_file else ""},
                 details={"sha256": sha256, "size": size},
             )
             validate_upload.delay_on_commit(upload.pk)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.errors import Conflict
@@ -82,8 +83,10 @@ def _discard_unsent(*, cutoff, days: int, limit: int) -> None:
                 upload = _locked(upload, Status.VALIDATED, action="")
             except Conflict:
                 continue  # submitted, discarded or being decided meanwhile
-            _discarded(upload, actor=None, sentence=f"Upload #{upload.pk} ({upload.original_name}) discarded: "
-                                                    f"checked but not submitted within {days} days")
+            _discarded(upload, actor=None,
+                       sentence=gettext_noop("Upload #%(upload)s (%(name)s) discarded: checked but not submitted "
+                                             "within %(days)s days"),
+                       params={"upload": upload.pk, "name": upload.original_name, "days": days})
 
 
 def _upload_files_remove(upload_id: int, *, days: int) -> bool:
@@ -98,8 +101,10 @@ def _upload_files_remove(upload_id: int, *, days: int) -> bool:
         Upload.objects.filter(pk=upload.pk).update(file="", files_removed_at=timezone.now())
         audit_record(
             action="upload.files_removed", actor=None, company=upload.company, obj=upload,
-            sentence=f"Upload #{upload.pk} ({upload.original_name}): stored file, {errors} problems and {staged} "
-                     f"staged rows removed, {days} days after the upload",
+            sentence=gettext_noop("Upload #%(upload)s (%(name)s): stored file, %(problems)s problems and %(rows)s "
+                                  "staged rows removed, %(days)s days after the upload"),
+            params={"upload": upload.pk, "name": upload.original_name, "problems": errors, "rows": staged,
+                    "days": days},
             details={"file": name, "problems": errors, "staged_rows": staged, "retention_days": days},
         )
         # Last, so a failure above leaves the file; a failed commit after it only means the

@@ -14,13 +14,15 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
+from core import audit
 from core.audit import audit_record
 from fileformat import CellError, FileRefused, RowChecker, open_upload
 from fileformat.readers import UploadRows
 from quota.selectors import quota_available
 from reminders import lifecycle, sql
-from reminders.models import Upload, UploadError, UploadRow, translated
+from reminders.models import Upload, UploadError, UploadRow
 from reminders.uploads.checks import _flag_repeats, _flag_taken, _problem_counts, _record_flagged
 from reminders.uploads.rules import (
     ACTIVE_REMINDER,
@@ -295,9 +297,11 @@ def _finish_validation(upload: Upload, *, read: int, invalid: int) -> Upload:
                                    "active_conflicts", "quota_available", "status", "validated_at"])
         audit_record(
             action="upload.validated", actor=None, company=upload.company, obj=upload,
-            sentence=f"Upload #{upload.pk} ({upload.original_name}) checked: {read} rows, {upload.valid_rows} valid, "
-                     f"{upload.invalid_rows} invalid, {upload.duplicate_rows} repeated, "
-                     f"{upload.active_conflicts} with an active reminder",
+            sentence=gettext_noop("Upload #%(upload)s (%(name)s) checked: %(rows)s rows, %(valid)s valid, "
+                                  "%(invalid)s invalid, %(repeated)s repeated, %(active)s with an active reminder"),
+            params={"upload": upload.pk, "name": upload.original_name, "rows": read, "valid": upload.valid_rows,
+                    "invalid": upload.invalid_rows, "repeated": upload.duplicate_rows,
+                    "active": upload.active_conflicts},
         )
         lifecycle.upload_checked(upload)  # the biller's upload.processed callback
     return upload
@@ -315,8 +319,9 @@ def _refuse(upload: Upload, code: str, message: str, params: dict) -> Upload:
             _clear_staging(upload)
             lifecycle.upload_checked(upload)
             audit_record(action="upload.refused", actor=None, company=upload.company, obj=upload,
-                         sentence=f"Upload #{upload.pk} ({upload.original_name}) refused: "
-                                  f"{translated(message, params)}")
+                         sentence=gettext_noop("Upload #%(upload)s (%(name)s) refused: %(reason)s"),
+                         params={"upload": upload.pk, "name": upload.original_name,
+                                 "reason": audit.phrase(message, **(params or {}))})
     return upload
 
 

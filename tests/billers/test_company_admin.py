@@ -24,8 +24,8 @@ def test_an_admin_creates_a_user_with_roles_and_it_is_audited(admin_client, comp
     assert user.check_password("Fresh-Start-2026!")
     event = AuditEvent.objects.get(action="user.created", object_id=str(user.pk))
     assert event.company == company and event.actor.user_id == "boss"
-    assert "ACME01/newmaker" in event.sentence and "maker, viewer" in event.sentence
-    assert "Fresh-Start" not in str(event.details) + event.sentence
+    assert "ACME01/newmaker" in event.text and "Maker, Viewer" in event.text
+    assert "Fresh-Start" not in str(event.details) + str(event.params) + event.text
 
 
 def test_a_weak_password_is_refused_with_the_reason(admin_client, company):
@@ -59,7 +59,7 @@ def test_changing_roles_is_audited_with_before_and_after(admin_client, company):
     user.refresh_from_db()
     assert user.roles == {"approver"}
     event = AuditEvent.objects.get(action="user.updated", object_id=str(user.pk))
-    assert "roles maker → approver" in event.sentence
+    assert "roles Maker → Approver" in event.text
 
 
 def test_the_last_admin_cannot_drop_the_admin_role(admin_client, company_admin):
@@ -110,8 +110,8 @@ def test_settings_changes_are_saved_and_audited(admin_client, company):
     company.refresh_from_db()
     assert company.approval_for_api is True and company.approval_for_stop is False
     event = AuditEvent.objects.get(action="company.settings_changed")
-    assert "API messages need an approver: False → True" in event.sentence
-    assert "stop service needs an approver: True → False" in event.sentence
+    assert "API messages need an approver: No → Yes" in event.text
+    assert "stop service needs an approver: Yes → No" in event.text
 
 
 @pytest.mark.parametrize("role", ["maker", "approver", "viewer"])

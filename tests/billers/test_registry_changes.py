@@ -59,7 +59,7 @@ def test_bank_staff_changing_the_registry_stop_the_service_and_end_its_bills(cli
         BillStatus.CANCELLED}
     assert quota_summary(registration)["reserved"] == 0
     stopped = AuditEvent.objects.get(action="registration.stopped_by_registry")
-    assert reason in stopped.sentence and stopped.actor == staff
+    assert reason in stopped.text and stopped.actor == staff
 
 
 def test_a_code_the_registry_refuses_cannot_be_resumed(company, maker):

@@ -35,7 +35,7 @@ def test_staff_confirm_a_payment_by_hand_and_it_credits_once(client, staff, regi
     assert (order.status, order.payment_reference) == (TopUpOrder.Status.PAID, f"MANUAL-{order.pk}")
     assert selectors.quota_available(registration) == 1100
     event = AuditEvent.objects.get(action="topup.paid")
-    assert event.actor == staff and event.sentence.startswith("bankadmin confirmed payment MANUAL-")
+    assert event.actor == staff and event.text.startswith("bankadmin confirmed payment MANUAL-")
 
 
 def test_a_staff_adjustment_needs_a_reason_and_is_booked_once(client, staff, registration):

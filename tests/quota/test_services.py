@@ -123,7 +123,7 @@ def test_an_adjustment_never_takes_the_balance_below_what_is_reserved(code):
     quota_adjust(registration=code, units=-4, reason="duplicate grant", actor=staff, reference="adjust:2")
     assert selectors.quota_summary(code) == {"balance": 6, "reserved": 6, "available": 0, "low": True}
     event = AuditEvent.objects.get(action="quota.adjust")
-    assert "by -4: duplicate grant" in event.sentence and event.actor_id == staff.pk
+    assert "by -4: duplicate grant" in event.text and event.actor_id == staff.pk
 
 
 def test_a_code_without_an_account_has_nothing_to_reserve_until_granted(company):

@@ -48,7 +48,7 @@ def test_approving_a_day_receives_its_bills(client, approver, waiting, registrat
     statuses = dict(Bill.objects.values_list("reference_no", "status"))
     assert [statuses[r] for r in waiting] == [BillStatus.RECEIVED, BillStatus.RECEIVED, BillStatus.PENDING_APPROVAL]
     line = AuditEvent.objects.get(action="bills.api_approved")
-    assert line.actor == approver and "2 bills" in line.sentence and "300000.00 IDR" in line.sentence
+    assert line.actor == approver and "2 bills" in line.text and "Rp\u00a0300.000" in line.text
     assert quota_summary(registration)["reserved"] == 3
 
 
@@ -58,7 +58,7 @@ def test_rejecting_a_day_cancels_its_bills_and_gives_their_pushes_back(client, a
                 {"reason": "sent twice"})
     assert Bill.objects.get(reference_no=waiting[2]).status == BillStatus.CANCELLED
     assert quota_summary(registration)["reserved"] == 2
-    assert "sent twice" in AuditEvent.objects.get(action="bills.api_rejected").sentence
+    assert "sent twice" in AuditEvent.objects.get(action="bills.api_rejected").text
 
 
 def test_only_an_approver_decides(client, maker, waiting, registration):

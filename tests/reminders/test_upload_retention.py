@@ -94,8 +94,8 @@ def test_a_finished_upload_keeps_its_report_and_bills_but_not_its_file_after_the
     assert Bill.objects.filter(upload=upload).count() == 1
     audit = AuditEvent.objects.get(action="upload.files_removed")
     assert (audit.company, audit.object_id, audit.actor_label) == (company, str(upload.pk), "system")
-    assert audit.sentence == (f"Upload #{upload.pk} (bills.csv): stored file, 2 problems and 2 staged rows removed, "
-                              "90 days after the upload")
+    assert audit.text == (f"Upload #{upload.pk} (bills.csv): stored file, 2 problems and 2 staged rows removed, "
+                          "90 days after the upload")
     assert audit.details == {"file": rejected.file.name, "problems": 2, "staged_rows": 2, "retention_days": 90}
 
 
@@ -166,4 +166,4 @@ def test_a_checked_upload_never_submitted_is_discarded_after_the_retention_and_i
     assert not Bill.objects.exists()
     audit = AuditEvent.objects.get(action="upload.discarded")
     assert (audit.company, audit.object_id, audit.actor_label) == (company, str(checked.pk), "system")
-    assert audit.sentence == f"Upload #{checked.pk} (bills.csv) discarded: checked but not submitted within 90 days"
+    assert audit.text == f"Upload #{checked.pk} (bills.csv) discarded: checked but not submitted within 90 days"
