@@ -39,7 +39,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["company"]
     fieldsets = [
         (None, {"fields": ["company", "user_id", "password"]}),
-        (_("Person"), {"fields": ["full_name", "email", "language"]}),
+        (_("Person"), {"fields": ["full_name", "email", "language", "password_change_required"]}),
         (_("Company roles"), {"fields": ["is_admin", "is_maker", "is_approver", "is_viewer"]}),
         (_("Bank staff"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
@@ -49,6 +49,12 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["company", "user_id", "full_name", "password1", "password2",
                                                  "is_admin", "is_maker", "is_approver", "is_viewer", "is_staff"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.company_id is not None:
+            # Bank staff chose this company user's first password: the user replaces it at sign-in.
+            obj.password_change_required = True
+        super().save_model(request, obj, form, change)
 
 
 # --- Bank-side master data --------------------------------------------------------------

@@ -95,6 +95,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_approver = models.BooleanField(_("approver role"), default=False)
     is_viewer = models.BooleanField(_("viewer role"), default=False)
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Set where an admin gave the password (a new user, a reset): the user chooses their own at
+    # their next sign-in, before any other console page. Users who chose theirs (the demo's) have it off.
+    password_change_required = models.BooleanField(_("must choose a new password"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now, editable=False)
 
     objects = UserManager()

@@ -4,11 +4,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billers.models import Company, Role, User
-from core import audit
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotAllowed
 
@@ -46,11 +44,6 @@ def _roles_text(user: User) -> str:
     return ", ".join(sorted(user.roles)) or "-"
 
 
-def _roles_shown(user: User) -> list[Role] | str:
-    """The user's roles for an audit sentence: their labels, translated when shown."""
-    return [Role(role) for role in sorted(user.roles)] or "-"
-
-
 def _ensure_admin_remains(company: Company, *, leaving: User) -> None:
     others = User.objects.filter(company=company, is_admin=True, is_active=True).exclude(pk=leaving.pk)
     if not others.exists():
@@ -65,15 +58,16 @@ def user_create(
     """Creates a company user with ``roles``; the password must pass the validators."""
     if User.objects.filter(company=company, user_id=user_id).exists():
         raise Conflict(_("User ID %(user_id)s is already taken.") % {"user_id": user_id}, field="user_id")
-    user = User(company=company, user_id=user_id, full_name=full_name, email=email, **_role_flags(roles))
+    # The admin chose this password: the user replaces it at their first sign-in.
+    user = User(company=company, user_id=user_id, full_name=full_name, email=email, password_change_required=True,
+                **_role_flags(roles))
     _validated(validate_password, password, user=user)
     user.set_password(password)
     _validated(user.full_clean, exclude=["password"])
     user.save()
     audit_record(
         action="user.created", actor=actor, company=company, request=request, obj=user,
-        sentence=gettext_noop("%(actor)s created user %(user)s with roles %(roles)s"),
-        params={"actor": audit.who(actor), "user": user, "roles": _roles_shown(user)},
+        sentence=f"{actor or 'system'} created user {user} with roles {_roles_text(user)}",
     )
     return user
 
@@ -81,7 +75,7 @@ def user_create(
 @transaction.atomic
 def user_update(*, user: User, actor: User, full_name: str, email: str, roles, request=None) -> User:
     """Changes a user's name, email and roles; the last active admin keeps the admin role."""
-    before, roles_before = _roles_text(user), _roles_shown(user)
+    before = _roles_text(user)
     flags = _role_flags(roles)
     if user.is_admin and not flags["is_admin"]:
         _ensure_admin_remains(user.company, leaving=user)
@@ -91,12 +85,11 @@ def user_update(*, user: User, actor: User, full_name: str, email: str, roles, r
     user.full_clean(exclude=["password"])
     user.save()
     after = _roles_text(user)
+    sentence = f"{actor} updated user {user}"
+    if before != after:
+        sentence += f": roles {before} → {after}"
     audit_record(action="user.updated", actor=actor, company=user.company, request=request, obj=user,
-                 sentence=(gettext_noop("%(actor)s updated user %(user)s") if before == after else
-                           gettext_noop("%(actor)s updated user %(user)s: roles %(before)s → %(after)s")),
-                 params={"actor": actor, "user": user} if before == after else
-                        {"actor": actor, "user": user, "before": roles_before, "after": _roles_shown(user)},
-                 details={"roles_before": before, "roles_after": after})
+                 sentence=sentence, details={"roles_before": before, "roles_after": after})
     return user
 
 
@@ -110,23 +103,42 @@ def user_set_active(*, user: User, actor: User, active: bool, request=None) -> U
             _ensure_admin_remains(user.company, leaving=user)
     user.is_active = active
     user.save(update_fields=["is_active"])
-    audit_record(action="user.enabled" if active else "user.disabled", actor=actor, company=user.company,
-                 request=request, obj=user,
-                 sentence=gettext_noop("%(actor)s enabled user %(user)s") if active else
-                          gettext_noop("%(actor)s disabled user %(user)s"),
-                 params={"actor": actor, "user": user})
+    verb = "enabled" if active else "disabled"
+    audit_record(action=f"user.{verb}", actor=actor, company=user.company, request=request, obj=user,
+                 sentence=f"{actor} {verb} user {user}")
     return user
 
 
 @transaction.atomic
 def user_reset_password(*, user: User, actor: User, password: str, request=None) -> User:
-    """Sets a new password; the user's open sessions end (their auth hash changes)."""
+    """Sets a new password, which the user replaces at their next sign-in; the user's open sessions
+    end (their auth hash changes)."""
     _validated(validate_password, password, user=user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.password_change_required = True
+    user.save(update_fields=["password", "password_change_required"])
     audit_record(action="user.password_reset", actor=actor, company=user.company, request=request,
-                 obj=user, sentence=gettext_noop("%(actor)s reset the password of %(user)s"),
-                 params={"actor": actor, "user": user})
+                 obj=user, sentence=f"{actor} reset the password of {user}")
+    return user
+
+
+@transaction.atomic
+def user_change_own_password(*, user: User, current_password: str, new_password: str, request=None) -> User:
+    """The user replaces their own password, proving the current one; an initial password given by
+    an admin no longer has to be changed. The caller keeps the session signed in."""
+    if not user.check_password(current_password):
+        raise InvalidInput(_("The current password is not right."), field="current_password")
+    if current_password == new_password:
+        raise InvalidInput(_("Choose a new password that differs from the current one."), field="new_password")
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="new_password") from None
+    user.set_password(new_password)
+    user.password_change_required = False
+    user.save(update_fields=["password", "password_change_required"])
+    audit_record(action="user.password_changed", actor=user, company=user.company, request=request, obj=user,
+                 sentence=f"{user} changed their password")
     return user
 
 
@@ -135,8 +147,7 @@ def user_reset_two_factor(*, user: User, actor: User, request=None) -> None:
     """Removes the user's authenticator; they enrol a new one at their next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
     audit_record(action="user.two_factor_reset", actor=actor, company=user.company, request=request,
-                 obj=user, sentence=gettext_noop("%(actor)s reset two-factor sign-in of %(user)s"),
-                 params={"actor": actor, "user": user})
+                 obj=user, sentence=f"{actor} reset two-factor sign-in of {user}")
 
 
 @transaction.atomic
@@ -153,13 +164,11 @@ def company_settings_update(*, company: Company, actor: User, changes: dict, req
             setattr(company, field, value)
     if diffs:
         company.save(update_fields=list(diffs))
-        changed = [audit.phrase(gettext_noop("%(setting)s: %(before)s → %(after)s"),
-                                setting=Company._meta.get_field(f).verbose_name,
-                                before=audit.yes_no(d["before"]), after=audit.yes_no(d["after"]))
-                   for f, d in diffs.items()]
+        described = "; ".join(
+            f"{Company._meta.get_field(f).verbose_name}: {d['before']} → {d['after']}" for f, d in diffs.items()
+        )
         audit_record(action="company.settings_changed", actor=actor, company=company, request=request,
-                     obj=company, sentence=gettext_noop("%(actor)s changed company settings: %(changes)s"),
-                     params={"actor": actor, "changes": changed}, details=diffs)
+                     obj=company, sentence=f"{actor} changed company settings: {described}", details=diffs)
     return company
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_otp_view, name="login_otp"),
     path("logout/", views.logout_view, name="logout"),
+    path("account/password/", views.password_change, name="password_change"),
     path("company/users/", views.users_list, name="users_list"),
     path("company/users/new/", views.user_create, name="user_create"),
     path("company/users/<int:pk>/", views.user_edit, name="user_edit"),

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext_lazy as _
 
 from core.observability import company_in_scope
@@ -54,10 +54,12 @@ def company_object_or_404(request, model_or_queryset, **lookup):
     return get_object_or_404(company_queryset(request, model_or_queryset), **lookup)
 
 
-def company_view(*roles: str):
+def company_view(*roles: str, initial_password_ok: bool = False):
     """Console view guard: a signed-in, verified company user holding one of ``roles``.
 
-    With no roles, any company user may enter. Sets ``request.company``.
+    With no roles, any company user may enter. Sets ``request.company``. A user who must still
+    replace the password an admin gave them is sent to change it first, except on the views that
+    say ``initial_password_ok`` (the change itself).
     """
 
     def decorator(view):
@@ -74,6 +76,8 @@ def company_view(*roles: str):
                 return redirect_to_login(request.get_full_path())
             if user.company_id is None:
                 raise PermissionDenied("Bank staff use the admin site.")
+            if user.password_change_required and not initial_password_ok:
+                return redirect("password_change")
             if roles and not user.has_role(*roles):
                 raise PermissionDenied("Your role does not allow this.")
             request.company = user.company

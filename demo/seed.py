@@ -57,7 +57,9 @@ def _user(company: Company | None, spec: dict, **flags) -> User:
     if user is None:
         # Company users have an address, so the demo's staff e-mail lands in var/mail/.
         email = f"{spec['user_id']}@{company.company_id.lower()}.demo.example" if company else ""
-        user = User(company=company, user_id=spec["user_id"], full_name=spec["full_name"], email=email, **flags)
+        # The README prints these passwords as the demo's own: they count as chosen, not to be changed.
+        user = User(company=company, user_id=spec["user_id"], full_name=spec["full_name"], email=email,
+                    password_change_required=False, **flags)
         user.set_password(spec["password"])
         user.save()
     return user
