@@ -1,12 +1,16 @@
 """Authentication of (Company ID, User ID, password), and the lockout answer."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billers.models import Company, User
+from core.time import WIB
 
 
 def login_key(company_id: str | None, user_id: str | None) -> str:
@@ -32,15 +36,49 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(
         request,
         "billers/login.html",
-        {"form": form, "locked_out": True, "lockout_message": lockout_message()},
+        {"form": form, "locked_out": True, "lockout_message": lockout_message(lockout_ends_at(request, credentials))},
         status=429,
     )
 
 
-def lockout_message() -> str:
+def lockout_message(ends_at: datetime) -> str:
     return _(
-        "Too many failed sign-in attempts. Sign-in for this user from this address is locked for 15 minutes."
-    )
+        "Too many failed sign-in attempts: sign-in for this user from this address is locked. "
+        "Try again after %(time)s WIB."
+    ) % {"time": wib_minute(ends_at)}
+
+
+def lockout_ends_at(request, credentials=None) -> datetime:
+    """When the lockout of this user from this address ends, read from django-axes' own attempts.
+
+    A lockout lasts while ``AXES_FAILURE_LIMIT`` failures are younger than ``AXES_COOLOFF_TIME``:
+    it ends a cool-off after the oldest failure still needed to reach the limit. Tries during the
+    lockout are not recorded (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT``), so the end holds.
+    """
+    from axes.handlers.database import AxesDatabaseHandler
+    from axes.helpers import get_cool_off, get_failure_limit
+
+    now = timezone.now()
+    cool_off, limit = get_cool_off(request), get_failure_limit(request, credentials)
+    ends = []
+    for attempts in AxesDatabaseHandler().filter_user_attempts(request, credentials):
+        counted = 0
+        for attempt_time, failures in (attempts.filter(attempt_time__gte=now - cool_off)
+                                       .order_by("-attempt_time").values_list("attempt_time", "failures_since_start")):
+            counted += failures
+            if counted >= limit:
+                ends.append(attempt_time + cool_off)
+                break
+    # Without a record (a race with the clean-up), the longest a lockout can last is still true.
+    return max(ends, default=now + cool_off)
+
+
+def wib_minute(moment: datetime) -> str:
+    """``moment`` as ``HH:MM`` in Jakarta, rounded up: trying at the minute shown always works."""
+    local = moment.astimezone(WIB)
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return local.strftime("%H:%M")
 
 
 # --- Failures of one address across users (password spraying) ------------------------------
@@ -56,11 +94,13 @@ def _address_key(request) -> str:
 
 def address_failure_noted(request) -> None:
     """Counts a failed sign-in of the address, whichever user it tried; the count lives 15 minutes
-    from the address's first failure."""
+    from the address's first failure (kept beside it, to say when a block ends)."""
     if request is None:
         return
     key = _address_key(request)
-    cache.add(key, 0, ADDRESS_WINDOW_SECONDS)
+    if cache.add(key, 0, ADDRESS_WINDOW_SECONDS):
+        ends = timezone.now() + timedelta(seconds=ADDRESS_WINDOW_SECONDS)
+        cache.set(f"{key}:ends", ends.timestamp(), ADDRESS_WINDOW_SECONDS)
     try:
         cache.incr(key)
     except ValueError:  # expired between the two calls
@@ -76,7 +116,11 @@ def address_blocked_response(request):
     from billers.forms import LoginForm
 
     form = LoginForm(request=request, data=None)
-    message = _("Too many failed sign-in attempts from this address. Try again in 15 minutes.")
+    ends = cache.get(f"{_address_key(request)}:ends")
+    ends_at = (datetime.fromtimestamp(ends, tz=UTC) if ends is not None
+               else timezone.now() + timedelta(seconds=ADDRESS_WINDOW_SECONDS))
+    message = _("Too many failed sign-in attempts from this address. Try again after %(time)s WIB.") % {
+        "time": wib_minute(ends_at)}
     return render(request, "billers/login.html", {"form": form, "locked_out": True, "lockout_message": message},
                   status=429)
 

@@ -71,7 +71,7 @@ def test_five_failures_within_fifteen_minutes_lock_the_user_for_fifteen_minutes(
             password_step(client, "ACME01", "maker1", "wrong-password")
         locked = password_step(client, "ACME01", "maker1")  # even the right password
         assert locked.status_code == 429
-        assert "locked for 15 minutes" in locked.content.decode()
+        assert "Try again after 16:15 WIB." in locked.content.decode()  # 09:00 UTC + 15 minutes, in Jakarta
         assert AuditEvent.objects.filter(action="login.locked_out", company=maker.company).exists()
 
         clock.shift(dt.timedelta(minutes=14))
@@ -84,12 +84,14 @@ def test_five_failures_within_fifteen_minutes_lock_the_user_for_fifteen_minutes(
 
 
 def test_an_unknown_user_is_locked_out_exactly_like_a_real_one(client, maker):
-    for _ in range(5):
-        password_step(client, "ACME01", "ghost", "wrong-password")
-    ghost = password_step(client, "ACME01", "ghost", "whatever")
-    for _ in range(5):
-        password_step(client, "ACME01", "maker1", "wrong-password")
-    real = password_step(client, "ACME01", "maker1", "whatever")
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, 30, tzinfo=dt.UTC), tick=False):  # the same end
+        for _ in range(5):
+            password_step(client, "ACME01", "ghost", "wrong-password")
+        ghost = password_step(client, "ACME01", "ghost", "whatever")
+        for _ in range(5):
+            password_step(client, "ACME01", "maker1", "wrong-password")
+        real = password_step(client, "ACME01", "maker1", "whatever")
+    assert ghost.status_code == real.status_code == 429
     assert ghost.status_code == real.status_code == 429
     def page(response, user_id):
         html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
@@ -295,7 +297,9 @@ def test_a_lockout_ends_when_it_said_it_would_whatever_is_tried_meanwhile(client
             password_step(client, "ACME01", "maker1", "wrong-password")
         for minutes in (5, 5, 4):  # tries during the lockout: 9:05, 9:10, 9:14
             clock.shift(dt.timedelta(minutes=minutes))
-            assert password_step(client, "ACME01", "maker1", "wrong-password").status_code == 429
+            locked = password_step(client, "ACME01", "maker1", "wrong-password")
+            assert locked.status_code == 429
+            assert "Try again after 16:15 WIB." in locked.content.decode(), "the end does not move"
         clock.shift(dt.timedelta(minutes=1, seconds=1))  # 9:15:01
         response = password_step(client, "ACME01", "maker1")
         assert response.status_code == 302 and response["Location"] == reverse("login_otp")
@@ -323,6 +327,7 @@ def test_one_address_trying_many_users_is_stopped(client, maker, settings):
                           REMOTE_ADDR="203.0.113.9")
     assert sprayed.status_code == 429
     assert "from this address" in sprayed.content.decode()
+    assert re.search(r"Try again after \d\d:\d\d WIB\.", sprayed.content.decode())
     fine = client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": PASSWORD},
                        REMOTE_ADDR="198.51.100.7")
     assert fine.status_code == 302
@@ -341,3 +346,22 @@ def test_the_company_admin_is_told_of_a_lockout_on_the_dashboard(client, maker, 
     colleague = client_factory()
     sign_in(colleague, UserFactory(company=maker.company, user_id="maker2"))
     assert "locked out of sign-in" not in colleague.get(reverse("home")).content.decode()
+
+
+def test_the_lockout_says_until_when_in_jakarta_time_in_the_readers_language(client, maker):
+    """The lockout ends 15 minutes after the failure that caused it; a time between minutes is rounded up,
+    so trying at the minute shown works."""
+    with time_machine.travel(dt.datetime(2026, 12, 1, 7, 31, 20, tzinfo=dt.UTC), tick=False) as clock:
+        for _ in range(4):
+            password_step(client, "ACME01", "maker1", "wrong-password")
+        clock.shift(dt.timedelta(minutes=2))  # the fifth failure, at 14:33:20 WIB, starts the lockout
+        password_step(client, "ACME01", "maker1", "wrong-password")
+        locked = password_step(client, "ACME01", "maker1")
+        assert locked.status_code == 429
+        assert ("Too many failed sign-in attempts: sign-in for this user from this address is locked. "
+                "Try again after 14:49 WIB.") in locked.content.decode()
+        indonesian = client.post(reverse("login"), {"company_id": "ACME01", "user_id": "maker1", "password": PASSWORD},
+                                 HTTP_ACCEPT_LANGUAGE="id")
+        assert "Coba lagi setelah pukul 14:49 WIB." in indonesian.content.decode()
+        clock.shift(dt.timedelta(minutes=15, seconds=40))  # 14:49:00 WIB
+        assert password_step(client, "ACME01", "maker1").status_code == 302
