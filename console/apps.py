@@ -7,3 +7,8 @@ class ConsoleConfig(AppConfig):
 
     name = "console"
     verbose_name = _("Console")
+
+    def ready(self):
+        from console import notices
+
+        notices.connect()

@@ -6,6 +6,8 @@ from console import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("notices/seen/", views.notice_dismiss, name="notices_dismiss"),
+    path("notices/<int:pk>/seen/", views.notice_dismiss, name="notice_dismiss"),
     path("language/", views.set_language, name="set_language"),
     path("help/", views.help_page, name="help"),
     path("help/guides/<slug:slug>/", views.guide, name="guide"),

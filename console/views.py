@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -19,10 +19,11 @@ from django.views.i18n import set_language as django_set_language
 from billers import registration_views
 from billers import selectors as billers_selectors
 from billers.models import Registration, Role
-from console import guides, reports
+from console import guides, notices, reports
 from console.approval_queue import approval_queue as queue_of
 from console.dashboard import dashboard
 from console.forms import ReportForm
+from console.models import DecisionNotice
 from core.downloads import csv_response
 from core.errors import DomainError
 from core.exports import write_xlsx
@@ -45,16 +46,31 @@ def home(request):
     # A company admin is told when one of its users was locked out of sign-in.
     lockouts = (billers_selectors.recent_lockouts(request.company, since=timezone.now() - dt.timedelta(days=7))
                 if request.user.has_role(Role.ADMIN) else [])
+    # What waits for this user: requests to decide (approvers, in the context), decisions on their requests (makers).
+    decided, decided_count = notices.notices_unseen(request.user) if request.user.has_role(Role.MAKER) else ([], 0)
     return render(request, "console/home.html", {
         "registrations": registrations, "chosen": chosen, "lockouts": lockouts,
+        "decided": decided, "decided_count": decided_count,
         "board": dashboard(request.company, registration=chosen),
     })
+
+
+@company_view()
+@require_POST
+def notice_dismiss(request, pk=None):
+    """The maker has read a decision on their request (or, without ``pk``, all of them)."""
+    if pk is not None:
+        get_object_or_404(DecisionNotice, pk=pk, company=request.company, user=request.user)
+    notices.notices_dismiss(user=request.user, pk=pk)
+    return redirect(reverse("home") + "#decided")
 
 
 @company_view(Role.APPROVER)
 @require_GET
 def approval_queue(request):
-    return render(request, "console/approvals.html", {"queue": queue_of(request.company, request.user)})
+    queue = queue_of(request.company, request.user)
+    request.approvals_waiting = queue["count"]  # the menu's badge, without counting again
+    return render(request, "console/approvals.html", {"queue": queue})
 
 
 # One way to decide each request: the queue's buttons go through the request's own page
