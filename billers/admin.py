@@ -1,15 +1,63 @@
-"""Bank staff manage companies and their users here."""
+"""Bank staff sign in to the admin and manage companies and their users here."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import user_login_failed
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from billers import services
 from billers.models import Company, User
+from core.admin import KeptAdmin, still_referenced
+from core.models import AuditEvent
+
+
+class StaffSignInForm(AdminAuthenticationForm):
+    """User ID, password and the code of the staff member's authenticator app, in one step.
+
+    A wrong code counts towards the same lockout, and is audited the same way, as a wrong
+    password; a right one marks the session verified (django-otp keeps ``user.otp_device``).
+    """
+
+    code = forms.CharField(
+        label=_("One-time code"), required=False, max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "pattern": "[0-9]{6}"}),
+    )
+
+    def clean(self):
+        data = super().clean()  # the password, and a staff user; refused first, whatever the code
+        user = self.get_user()
+        code = (data.get("code") or "").strip()
+        if not services.user_has_authenticator(user):
+            raise forms.ValidationError(
+                _("No authenticator app is set up for this user. Another bank administrator adds one under "
+                  "Two-factor sign-in, Authenticator apps."), code="no_authenticator")
+        if not (len(code) == 6 and code.isdigit()):
+            self.add_error("code", _("Enter the 6 digits your authenticator app shows."))
+            return data
+        device = services.totp_verify(user=user, code=code)
+        if device is None:
+            if services.totp_code_reused(user=user, code=code):
+                self.add_error("code", _("That code was already used. Wait for the next one."))
+                return data
+            user_login_failed.send(sender=__name__, credentials={"username": data.get("username")},
+                                   request=self.request)
+            self.add_error("code", _("That code is not right, or was already used. Wait for the next one."))
+            return data
+        user.otp_device = device
+        return data
+
+
+# One step, where django-otp's own admin form asks to pick a device before it takes a code.
+admin.site.login_form = StaffSignInForm
+admin.site.login_template = "admin/staff_login.html"
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(KeptAdmin):
     list_display = ["company_id", "name", "status", "require_two_factor", "created_at"]
     list_filter = ["status"]
     search_fields = ["company_id", "name"]
@@ -50,6 +98,14 @@ class UserAdmin(DjangoUserAdmin):
                                                  "is_admin", "is_maker", "is_approver", "is_viewer", "is_staff"]}),
     ]
 
+    def has_delete_permission(self, request, obj=None):
+        # A user who ever signed in or acted is disabled instead: the audit log and their
+        # bills, orders and ledger entries keep naming them. Never in bulk.
+        if obj is None or not super().has_delete_permission(request, obj):
+            return False
+        return (obj.last_login is None and not AuditEvent.objects.filter(actor=obj).exists()
+                and not still_referenced(obj))
+
     def save_model(self, request, obj, form, change):
         if not change and obj.company_id is not None:
             # Bank staff chose this company user's first password: the user replaces it at sign-in.
@@ -71,9 +127,13 @@ class CollectionAccountAdmin(admin.ModelAdmin):
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Only one no biller code is paid into yet, one at a time.
+        return obj is not None and super().has_delete_permission(request, obj) and not still_referenced(obj)
+
 
 @admin.register(BillerCode)
-class BillerCodeAdmin(admin.ModelAdmin):
+class BillerCodeAdmin(KeptAdmin):
     list_display = ["code", "name", "company", "collection_account", "payment_mechanism", "status", "registered"]
     list_filter = ["payment_mechanism", "status"]
     search_fields = ["code", "name", "company__company_id"]

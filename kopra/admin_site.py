@@ -1,4 +1,9 @@
-"""The bank staff's admin site: staff only, and only after a one-time code."""
+"""The bank staff's admin site: staff only, and only after a one-time code.
+
+Its sign-in form (User ID, password and code in one step) is ``billers.admin.StaffSignInForm``,
+set there as it checks the code through the billers services; the staff's overview is
+``console.staff``, mounted under /admin/ by ``kopra.urls``.
+"""
 
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite

@@ -51,9 +51,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "kopra.apps.TwoFactorConfig",  # django_otp.plugins.otp_totp, named for staff
     "django_htmx",
-    "axes",
+    "kopra.apps.SignInLockoutConfig",  # axes, named for staff
     "core",
     "snap",
     "billers",

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from core.admin import RupiahAdmin
 from livin.models import CoreAccount, CoreDebit, DisplayedBill, Fault, LivinUser, Notification, VirtualAccountBill
 
 
@@ -12,11 +13,12 @@ class LivinUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(DisplayedBill)
-class DisplayedBillAdmin(admin.ModelAdmin):
+class DisplayedBillAdmin(RupiahAdmin):
     list_display = ["reference", "phone", "biller_code", "bill_key", "amount", "start_at", "end_at", "withdrawn_at",
                     "paid_at"]
     search_fields = ["reference", "phone", "bill_key"]
     readonly_fields = [f.name for f in DisplayedBill._meta.fields]
+    money_fields = ("amount",)
 
 
 @admin.register(Notification)
@@ -34,18 +36,21 @@ class FaultAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoreAccount)
-class CoreAccountAdmin(admin.ModelAdmin):
+class CoreAccountAdmin(RupiahAdmin):
     list_display = ["account_number", "holder_name", "balance"]
+    money_fields = ("balance",)
     search_fields = ["account_number", "holder_name"]
 
 
 @admin.register(CoreDebit)
-class CoreDebitAdmin(admin.ModelAdmin):
+class CoreDebitAdmin(RupiahAdmin):
     list_display = ["transaction_id", "account", "amount", "reference", "at"]
     readonly_fields = [f.name for f in CoreDebit._meta.fields]
+    money_fields = ("amount",)
 
 
 @admin.register(VirtualAccountBill)
-class VirtualAccountBillAdmin(admin.ModelAdmin):
+class VirtualAccountBillAdmin(RupiahAdmin):
     list_display = ["va_number", "name", "amount", "status", "expires_at", "paid_at"]
+    money_fields = ("amount",)
     search_fields = ["va_number", "reference"]

@@ -4,6 +4,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.formats import number_format
@@ -11,7 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.admin import ReadOnlyAdmin
+from billers.models import Registration
+from core.admin import ReadOnlyAdmin, RupiahAdmin, still_referenced
 from core.errors import DomainError
 from quota import services, topups
 from quota.models import Agreement, LedgerEntry, Package, QuotaAccount, TopUpOrder
@@ -23,7 +25,7 @@ class PackageInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(RupiahAdmin):
     list_display = ["company", "biller_code", "unit_price", "tax_rate", "initial_quota", "minimum_topup",
                     "effective_from", "effective_to"]
     list_filter = ["company"]
@@ -31,6 +33,11 @@ class AgreementAdmin(admin.ModelAdmin):
     list_select_related = ["company", "biller_code"]
     autocomplete_fields = ["company", "biller_code"]
     inlines = [PackageInline]
+    money_fields = ("unit_price",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Only one no top-up order was priced by, one at a time: an order keeps its agreement.
+        return obj is not None and super().has_delete_permission(request, obj) and not still_referenced(obj)
 
 
 class AdjustForm(forms.Form):
@@ -46,9 +53,26 @@ class AdjustForm(forms.Form):
         return self.cleaned_data["units"]
 
 
+class LowQuotaFilter(admin.SimpleListFilter):
+    """Active codes whose available quota is below their company's warning level."""
+
+    title = gettext_lazy("quota")
+    parameter_name = "low"
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext_lazy("Below the warning level"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(registration__status=Registration.Status.ACTIVE,
+                                   balance__lt=F("reserved") + F("registration__low_quota_threshold"))
+        return queryset
+
+
 @admin.register(QuotaAccount)
 class QuotaAccountAdmin(ReadOnlyAdmin):
     list_display = ["registration", "company", "balance", "reserved", "available", "updated_at", "adjust_link"]
+    list_filter = [LowQuotaFilter]
     search_fields = ["registration__biller_code__code", "company__company_id"]
     list_select_related = ["registration__biller_code", "company"]
 
@@ -108,6 +132,7 @@ class TopUpOrderAdmin(ReadOnlyAdmin):
     search_fields = ["id", "va_number", "payment_reference", "registration__biller_code__code"]
     list_select_related = ["company", "registration__biller_code"]
     actions = ["confirm_payment_manually"]
+    money_fields = ("unit_price", "subtotal", "tax", "total", "paid_amount")
 
     @admin.action(description=gettext_lazy("Confirm payment manually (exact total)"), permissions=["change"])
     def confirm_payment_manually(self, request, queryset):
@@ -129,4 +154,4 @@ class TopUpOrderAdmin(ReadOnlyAdmin):
         return obj is None and request.user.has_perm("quota.change_topuporder")
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return self._money_shown([field.name for field in self.model._meta.fields])

@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.money import rupiah
 from core.tenancy import TenantModel
 
 IDR = {"max_digits": 16, "decimal_places": 2}
@@ -76,7 +77,8 @@ class Agreement(TenantModel):
 
     def __str__(self) -> str:
         scope = self.biller_code.code if self.biller_code_id else _("all codes")
-        return f"{self.company.company_id} · {scope} · Rp {self.unit_price}/push from {self.effective_from:%Y-%m-%d}"
+        price = rupiah(self.unit_price)
+        return f"{self.company.company_id} · {scope} · {price}/push from {self.effective_from:%Y-%m-%d}"
 
 
 class Package(models.Model):
@@ -99,7 +101,7 @@ class Package(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.units} pushes, Rp {self.price})"
+        return f"{self.name} ({self.units} pushes, {rupiah(self.price)})"
 
 
 class QuotaAccount(TenantModel):
@@ -253,7 +255,7 @@ class TopUpOrder(TenantModel):
         indexes = [models.Index(fields=["status", "expires_at"], name="topup_due_to_expire")]
 
     def __str__(self) -> str:
-        return f"Top-up #{self.pk} · {self.units} pushes · Rp {self.total} ({self.status})"
+        return f"Top-up #{self.pk} · {self.units} pushes · {rupiah(self.total)} ({self.status})"
 
     @property
     def reference(self) -> str:

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.money import rupiah
 from core.tenancy import TenantModel
 
 
@@ -29,7 +30,7 @@ class Settlement(TenantModel):
         indexes = [models.Index(fields=["company", "-day"], name="settlement_company_day")]
 
     def __str__(self) -> str:
-        return f"{self.registration_id} {self.day}: {self.payments} · Rp {self.amount}"
+        return f"{self.registration_id} {self.day}: {self.payments} · {rupiah(self.amount)}"
 
 
 class SettledPayment(TenantModel):
@@ -49,4 +50,4 @@ class SettledPayment(TenantModel):
         ordering = ["credited_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.payment_reference} Rp {self.amount}"
+        return f"{self.payment_reference} {rupiah(self.amount)}"

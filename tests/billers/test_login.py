@@ -252,8 +252,7 @@ def test_bank_staff_enter_the_admin_only_with_a_one_time_code(client):
     assert client.get("/admin/").status_code == 302
 
     with_code = client.post("/admin/login/?next=/admin/", {
-        "username": "bankstaff", "password": PASSWORD, "otp_device": device.persistent_id,
-        "otp_token": code_for(device),
+        "username": "bankstaff", "password": PASSWORD, "code": code_for(device),
     })
     assert with_code.status_code == 302
     assert client.get("/admin/").status_code == 200
