@@ -147,3 +147,49 @@ class CompanySettingsForm(forms.ModelForm):
 class ServiceChangeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False,
                              help_text=_("Shown to the approver and kept in the audit log."))
+
+
+# Days are typed day first, as everywhere in the console, and read as days in WIB.
+DAY_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+BAD_DAY = _("Write the date as dd/mm/yyyy, for example 31/01/2026.")
+
+
+def _day_field(label):
+    return forms.DateField(
+        label=label, required=False, input_formats=DAY_FORMATS, error_messages={"invalid": BAD_DAY},
+        widget=forms.TextInput(attrs={"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "autocomplete": "off",
+                                      "maxlength": 10}),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters. A field that is not valid says why and is left out; the others apply."""
+
+    q = forms.CharField(label=_("Search"), max_length=100, required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
+    user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none(), required=False,
+                                  empty_label=_("All users"))
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    date_from = _day_field(_("From (WIB)"))
+    date_to = _day_field(_("Until (WIB)"))
+
+    def __init__(self, *args, users, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+        self.fields["user"].label_from_instance = lambda user: f"{user.user_id} · {user.full_name}".rstrip(" ·")
+        self.fields["action"].choices = [("", _("All actions")), *actions]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters, as ``billers.selectors.audit_events`` takes them."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = self.cleaned_data
+        return {"query": data.get("q", "").strip(), "user": data.get("user"), "action": data.get("action", ""),
+                "date_from": data.get("date_from"), "date_to": data.get("date_to")}

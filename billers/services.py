@@ -4,9 +4,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billers.models import Company, Role, User
+from core import audit
 from core.audit import audit_record
 from core.errors import Conflict, InvalidInput, NotAllowed
 
@@ -44,6 +46,11 @@ def _roles_text(user: User) -> str:
     return ", ".join(sorted(user.roles)) or "-"
 
 
+def _roles_shown(user: User) -> list[Role] | str:
+    """The user's roles for an audit sentence: their labels, translated when shown."""
+    return [Role(role) for role in sorted(user.roles)] or "-"
+
+
 def _ensure_admin_remains(company: Company, *, leaving: User) -> None:
     others = User.objects.filter(company=company, is_admin=True, is_active=True).exclude(pk=leaving.pk)
     if not others.exists():
@@ -67,7 +74,8 @@ def user_create(
     user.save()
     audit_record(
         action="user.created", actor=actor, company=company, request=request, obj=user,
-        sentence=f"{actor or 'system'} created user {user} with roles {_roles_text(user)}",
+        sentence=gettext_noop("%(actor)s created user %(user)s with roles %(roles)s"),
+        params={"actor": audit.who(actor), "user": user, "roles": _roles_shown(user)},
     )
     return user
 
@@ -75,7 +83,7 @@ def user_create(
 @transaction.atomic
 def user_update(*, user: User, actor: User, full_name: str, email: str, roles, request=None) -> User:
     """Changes a user's name, email and roles; the last active admin keeps the admin role."""
-    before = _roles_text(user)
+    before, roles_before = _roles_text(user), _roles_shown(user)
     flags = _role_flags(roles)
     if user.is_admin and not flags["is_admin"]:
         _ensure_admin_remains(user.company, leaving=user)
@@ -85,11 +93,12 @@ def user_update(*, user: User, actor: User, full_name: str, email: str, roles, r
     user.full_clean(exclude=["password"])
     user.save()
     after = _roles_text(user)
-    sentence = f"{actor} updated user {user}"
-    if before != after:
-        sentence += f": roles {before} → {after}"
     audit_record(action="user.updated", actor=actor, company=user.company, request=request, obj=user,
-                 sentence=sentence, details={"roles_before": before, "roles_after": after})
+                 sentence=(gettext_noop("%(actor)s updated user %(user)s") if before == after else
+                           gettext_noop("%(actor)s updated user %(user)s: roles %(before)s → %(after)s")),
+                 params={"actor": actor, "user": user} if before == after else
+                        {"actor": actor, "user": user, "before": roles_before, "after": _roles_shown(user)},
+                 details={"roles_before": before, "roles_after": after})
     return user
 
 
@@ -103,9 +112,11 @@ def user_set_active(*, user: User, actor: User, active: bool, request=None) -> U
             _ensure_admin_remains(user.company, leaving=user)
     user.is_active = active
     user.save(update_fields=["is_active"])
-    verb = "enabled" if active else "disabled"
-    audit_record(action=f"user.{verb}", actor=actor, company=user.company, request=request, obj=user,
-                 sentence=f"{actor} {verb} user {user}")
+    audit_record(action="user.enabled" if active else "user.disabled", actor=actor, company=user.company,
+                 request=request, obj=user,
+                 sentence=gettext_noop("%(actor)s enabled user %(user)s") if active else
+                          gettext_noop("%(actor)s disabled user %(user)s"),
+                 params={"actor": actor, "user": user})
     return user
 
 
@@ -118,7 +129,8 @@ def user_reset_password(*, user: User, actor: User, password: str, request=None)
     user.password_change_required = True
     user.save(update_fields=["password", "password_change_required"])
     audit_record(action="user.password_reset", actor=actor, company=user.company, request=request,
-                 obj=user, sentence=f"{actor} reset the password of {user}")
+                 obj=user, sentence=gettext_noop("%(actor)s reset the password of %(user)s"),
+                 params={"actor": actor, "user": user})
     return user
 
 
@@ -138,7 +150,7 @@ def user_change_own_password(*, user: User, current_password: str, new_password:
     user.password_change_required = False
     user.save(update_fields=["password", "password_change_required"])
     audit_record(action="user.password_changed", actor=user, company=user.company, request=request, obj=user,
-                 sentence=f"{user} changed their password")
+                 sentence=gettext_noop("%(user)s changed their password"), params={"user": user})
     return user
 
 
@@ -147,7 +159,8 @@ def user_reset_two_factor(*, user: User, actor: User, request=None) -> None:
     """Removes the user's authenticator; they enrol a new one at their next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
     audit_record(action="user.two_factor_reset", actor=actor, company=user.company, request=request,
-                 obj=user, sentence=f"{actor} reset two-factor sign-in of {user}")
+                 obj=user, sentence=gettext_noop("%(actor)s reset two-factor sign-in of %(user)s"),
+                 params={"actor": actor, "user": user})
 
 
 @transaction.atomic
@@ -164,11 +177,13 @@ def company_settings_update(*, company: Company, actor: User, changes: dict, req
             setattr(company, field, value)
     if diffs:
         company.save(update_fields=list(diffs))
-        described = "; ".join(
-            f"{Company._meta.get_field(f).verbose_name}: {d['before']} → {d['after']}" for f, d in diffs.items()
-        )
+        changed = [audit.phrase(gettext_noop("%(setting)s: %(before)s → %(after)s"),
+                                setting=Company._meta.get_field(f).verbose_name,
+                                before=audit.yes_no(d["before"]), after=audit.yes_no(d["after"]))
+                   for f, d in diffs.items()]
         audit_record(action="company.settings_changed", actor=actor, company=company, request=request,
-                     obj=company, sentence=f"{actor} changed company settings: {described}", details=diffs)
+                     obj=company, sentence=gettext_noop("%(actor)s changed company settings: %(changes)s"),
+                     params={"actor": actor, "changes": changed}, details=diffs)
     return company
 
 

@@ -12,14 +12,17 @@ from django.contrib.auth import login, logout, update_session_auth_hash, user_lo
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from billers import selectors, services
 from billers.auth import address_blocked, address_blocked_response
 from billers.forms import (
+    AuditFilterForm,
     CompanySettingsForm,
     LoginForm,
     OneTimeCodeForm,
@@ -29,7 +32,7 @@ from billers.forms import (
     UserEditForm,
 )
 from billers.models import Role, User
-from core.audit import audit_record
+from core.audit import audit_record, audit_text
 from core.downloads import csv_response
 from core.errors import DomainError
 from core.tenancy import company_object_or_404, company_queryset, company_view
@@ -52,7 +55,7 @@ def _finish_login(request, user: User, device=None):
     if device is not None:
         otp_login(request, device)
     audit_record(action="login.succeeded", actor=user, request=request, obj=user,
-                 sentence=f"{user} signed in")
+                 sentence=gettext_noop("%(actor)s signed in"), params={"actor": user})
     response = HttpResponseRedirect(_safe_next(request))
     if user.language:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
@@ -137,7 +140,7 @@ def _otp_context(request, user, form, enrolling: bool) -> dict:
 def logout_view(request):
     if request.user.is_authenticated:
         audit_record(action="logout", actor=request.user, request=request, obj=request.user,
-                     sentence=f"{request.user} signed out")
+                     sentence=gettext_noop("%(actor)s signed out"), params={"actor": request.user})
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("login")
@@ -150,7 +153,7 @@ def logout_view(request):
 @require_http_methods(["GET", "POST"])
 def password_change(request):
     """The user changes their own password; the one an admin gave them must be changed before anything else."""
-    form = OwnPasswordForm(request.POST or None)
+    form = OwnPasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -267,9 +270,27 @@ def company_settings(request):
 
 @company_view(Role.ADMIN)
 def audit_log(request):
-    events = selectors.audit_events(request.company, query=request.GET.get("q", ""))
+    """The company's audit log in the reader's language, filtered by user, action, days and words."""
+    company = request.company
+    form = AuditFilterForm(request.GET or None, users=selectors.company_users(company),
+                           actions=selectors.audit_actions(company))
+    events = selectors.audit_events(company, **form.filters())
     if request.GET.get("format") == "csv":
-        rows = ([e.at, e.actor_label, e.action, e.sentence, e.ip or "", e.request_id] for e in events.iterator())
-        return csv_response("audit-log.csv", ["time", "actor", "action", "what", "ip", "request_id"], rows)
+        return csv_response("audit-log.csv", ["time", "actor", "action", "what", "ip", "request_id"],
+                            _audit_rows(events, translation.get_language()))
     page = selectors.paginate(events, request.GET.get("page"))
-    return render(request, "billers/audit_log.html", {"page": page, "q": request.GET.get("q", "")})
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(request, "billers/audit_log.html", {
+        "page": page, "form": form, "query": query.urlencode(),
+        "filtered": any(value for value in form.filters().values()),
+    })
+
+
+def _audit_rows(events, language: str):
+    # A download is written after the view returns: in the language of the page that asked for it.
+    with translation.override(language):
+        for e in events.iterator():
+            yield [e.at, e.actor_label, e.action, audit_text(e.sentence, e.params, space=" "), e.ip or "",
+                   e.request_id]
