@@ -23,7 +23,7 @@ from fileformat import FileRefused
 from fileformat.headers import COLUMNS
 from fileformat.template_file import COLUMN_HELP, build_template_csv, build_template_xlsx
 from quota.selectors import quota_available
-from reminders import uploads
+from reminders import amounts, uploads
 from reminders.models import Upload
 from reminders.upload_forms import UploadForm, UploadRejectForm
 
@@ -111,6 +111,8 @@ def upload_detail(request, pk):
         "reject_form": UploadRejectForm(),
         "progress_url": reverse("upload_progress", args=[upload.pk]),
         "working_label": WORKING.get(upload.working_on, ""),
+        # What the upload's valid rows (bills, once sent) add up to, and the first of them.
+        "worth": amounts.upload_worth(upload),
     })
 
 

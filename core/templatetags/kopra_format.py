@@ -70,3 +70,17 @@ def said(text: str) -> str:
     from django.utils.translation import gettext
 
     return gettext(text) if text else text
+
+
+@register.filter
+def masked_phone(phone: str) -> str:
+    """``{{ row.payer_phone|masked_phone }}`` → ``+62812****7890``, as the logs write a payer's number:
+    enough to recognise it, not to call it."""
+    from core.observability import mask_phone
+
+    if not phone:
+        return money.NOTHING
+    masked = mask_phone(phone)
+    if masked == phone and len(phone) > 8:
+        return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
+    return masked

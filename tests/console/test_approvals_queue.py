@@ -2,13 +2,18 @@
 decisions made from the queue through the existing services, and a bounded number of queries."""
 
 import datetime as dt
+import re
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
 from django.urls import reverse
 
 from billers.models import Registration, ServiceChangeRequest
 from billers.registrations import service_change_request
+from core.templatetags.kopra_format import rupiah
+from core.time import WIB
 from quota.models import TopUpOrder
 from quota.services import quota_reserve
 from quota.topups import topup_request
@@ -205,6 +210,56 @@ def test_the_queue_issues_the_same_queries_for_5_or_50_requests_of_each_kind(
     requests_in_bulk(company, maker, 45)
     with_fifty = queries_of(lambda: client.get(url))
     assert with_five == with_fifty
-    with django_assert_max_num_queries(17):  # one of them the Open API bills waiting, by code and day
+    # Among them: the Open API bills waiting, by code and day; the first bills of every upload waiting.
+    with django_assert_max_num_queries(19):
         html = client.get(url).content.decode()
     assert "150 requests wait for you" in html
+
+
+# --- What each card releases, in Rp -------------------------------------------------------------
+
+
+def worth_of(html, card_id) -> tuple[int, Decimal, list[str]]:
+    """The count and Rp total an approval card states, and the bill keys of its sample rows."""
+    item = re.search(rf'<li class="worth" id="{card_id}-worth" data-bills="(\d+)" data-total="([^"]+)">(.*?)</li>',
+                     html, re.S)
+    return int(item.group(1)), Decimal(item.group(2)), re.findall(r"<tr><td><code>([^<]+)</code>", item.group(3))
+
+
+def test_an_upload_card_states_the_count_and_rp_it_releases_and_its_first_bills(
+        client, company, registration, maker, approver, client_factory, django_capture_on_commit_callbacks):
+    upload = pending_upload(sign_in(client_factory(), maker), registration, django_capture_on_commit_callbacks,
+                            rows=7)
+    for n, bill in enumerate(Bill.objects.filter(upload=upload).order_by("pk")):
+        Bill.objects.filter(pk=bill.pk).update(amount=Decimal("1000.25") * (n + 1))
+    html = page_of(sign_in(client, approver))
+    waiting = Bill.objects.filter(upload=upload, status=BillStatus.PENDING_APPROVAL)
+    count, total, keys = worth_of(html, f"queue-upload-{upload.pk}")
+    assert (count, total) == (waiting.count(), waiting.aggregate(total=Sum("amount"))["total"]) == \
+        (7, Decimal("28007.00"))
+    assert f"7 bills for {rupiah(total)} in all" in html
+    assert keys == list(waiting.order_by("pk").values_list("bill_key", flat=True)[:5])
+    assert "+62812****7890" in html and "081234567890" not in html
+    assert "Worth Rp\u00a02.450 at Rp\u00a0350 per push." in html  # what it costs in quota, next to it
+
+
+def test_each_day_of_open_api_bills_states_its_count_rp_and_first_bills(client, company, registration, approver,
+                                                                         other_company):
+    today = dt.datetime.now(dt.UTC)
+    bills(registration, 7, status=BillStatus.PENDING_APPROVAL, amount=lambda i: Decimal("2500.50") * (i + 1),
+          created_at=today)
+    bills(registration, 2, status=BillStatus.PENDING_APPROVAL, amount=Decimal("100.00"),
+          created_at=today - dt.timedelta(days=1))
+    bills(registration, 3, status=BillStatus.RECEIVED, created_at=today)  # already released: not counted
+    bills(registered_code(other_company, quota=5, code="70099"), 4, status=BillStatus.PENDING_APPROVAL)
+    html = page_of(sign_in(client, approver))
+    for when, expected_count in ((today, 7), (today - dt.timedelta(days=1), 2)):
+        day = when.astimezone(WIB).date()
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=WIB)
+        waiting = Bill.objects.filter(company=company, status=BillStatus.PENDING_APPROVAL, created_at__gte=start,
+                                      created_at__lt=start + dt.timedelta(days=1))
+        count, total, keys = worth_of(html, f"queue-api-{registration.pk}-{day:%Y%m%d}")
+        assert (count, total) == (waiting.count(), waiting.aggregate(total=Sum("amount"))["total"])
+        assert count == expected_count
+        assert keys == list(waiting.order_by("pk").values_list("bill_key", flat=True)[:5])
+    assert "70099" not in html

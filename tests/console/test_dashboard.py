@@ -3,14 +3,17 @@ p95 push delay, quota and its forecast, per company and per code, in a bounded n
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
 
 from console.dashboard import dashboard
+from core.templatetags.kopra_format import rupiah
+from core.time import WIB
 from quota.services import quota_consume, quota_reserve
-from reminders.models import BillStatus
+from reminders.models import Bill, BillStatus
 from tests.conftest import sign_in
 from tests.console_data import bills, pushes, queries_of, wib
 from tests.factories import UserFactory, registered_code
@@ -155,9 +158,10 @@ def test_the_dashboard_issues_the_same_queries_for_5_or_50_codes_and_bills(clien
         codes_with_pushes(company, 45, 5)
         with_fifty = queries_of(lambda: client.get(url))
         assert with_five == with_fifty
-        # Sign-in (3), codes for the picker and the low-quota banner (2), the figures (8 on
-        # SQLite, where each percentile is read at its rank; 6 on PostgreSQL), the session save.
-        with django_assert_max_num_queries(18):
+        # Sign-in (3), codes for the picker and the low-quota banner (2), the figures (10 on
+        # SQLite, where each percentile is read at its rank; 8 on PostgreSQL: among them the Rp
+        # per code and the Rp per day), the session save.
+        with django_assert_max_num_queries(20):
             html = client.get(url).content.decode()
     assert html.count('id="forecast-') == 50
 
@@ -171,3 +175,161 @@ def test_a_long_status_label_widens_the_label_column_instead_of_being_cut_off():
     assert indonesian.label_x >= len("Bukan pengguna Livin'") * 8
     assert indonesian.bars[0].x == indonesian.label_x + 8 and indonesian.width > short.width
     assert indonesian.bars[0].end_x < indonesian.width  # the value after the longest bar still fits
+
+
+# --- Money: billed, collected, outstanding ---------------------------------------------------
+
+NOVEMBER = wib(2026, 11, 3, 9, 0)
+OCTOBER = wib(2026, 10, 15, 9, 0)
+
+
+@pytest.fixture
+def money_bills(company, other_company, code_a, code_b):
+    """Bills of two codes in every status, received in November (this month at NOW) and October,
+    some paid in November; and a bill of another company that must never count."""
+    amounts = iter(range(1, 1000))
+
+    def made(registration, status, *, at=NOVEMBER, paid_at=None, **fields):
+        [bill] = bills(registration, 1, status=status, created_at=at, amount=Decimal(f"{next(amounts) * 1000}.50"),
+                       paid_at=paid_at, **fields)
+        if paid_at is not None:
+            bill.paid_amount = bill.amount - 1
+            bill.save(update_fields=["paid_amount"])
+        return bill
+
+    for registration in (code_a, code_b):
+        for status in BillStatus:
+            made(registration, status, paid_at=wib(2026, 11, 4, 12, 0) if status == BillStatus.PAID else None)
+        made(registration, BillStatus.DISPLAYED, at=wib(2026, 11, 20, 9, 0))  # today
+    made(code_a, BillStatus.PAID, at=OCTOBER, paid_at=wib(2026, 11, 2, 8, 0))  # billed in October, paid now
+    made(code_a, BillStatus.SCHEDULED, at=OCTOBER)  # October's, still outstanding
+    made(code_a, BillStatus.PAID, at=OCTOBER, paid_at=wib(2026, 10, 31, 23, 30))  # paid on the last WIB day
+    made(code_b, BillStatus.CANCELLED, at=NOVEMBER, withdrawn_at=wib(2026, 11, 5, 9, 0))
+    made(registered_code(other_company, quota=5, code="70099"), BillStatus.DISPLAYED)
+    made(registered_code(other_company, quota=5, code="70098"), BillStatus.PAID, paid_at=wib(2026, 11, 4, 12, 0))
+
+
+def expected_money(company, first, last, registration=None):
+    """Rp billed, collected and outstanding, worked out bill by bill in Python from the definitions."""
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=WIB)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=WIB)
+    billed = collected = outstanding = Decimal(0)
+    for bill in Bill.objects.filter(company=company):
+        if registration is not None and bill.registration_id != registration.pk:
+            continue
+        received = start <= bill.created_at < end
+        if received and bill.status not in (BillStatus.PENDING_APPROVAL, BillStatus.CANCELLED):
+            billed += bill.amount
+        if bill.status == BillStatus.PAID and start <= bill.paid_at < end:
+            collected += bill.paid_amount
+        if received and bill.status in (BillStatus.RECEIVED, BillStatus.SCHEDULED, BillStatus.DISPLAYED) \
+                and bill.withdrawn_at is None:
+            outstanding += bill.amount
+    return billed, collected, outstanding
+
+
+def money_on_page(html) -> tuple[Decimal, Decimal, Decimal]:
+    return tuple(Decimal(re.search(rf'id="money-{name}" data-total="([^"]+)"', html).group(1))
+                 for name in ("billed", "collected", "outstanding"))
+
+
+def viewer_client(client, company):
+    return sign_in(client, UserFactory(company=company, user_id="viewer", is_maker=False, is_viewer=True))
+
+
+def test_money_this_month_equals_the_sums_of_the_companys_bills(client, company, money_bills):
+    with time_machine.travel(NOW, tick=False):
+        html = viewer_client(client, company).get(reverse("home")).content.decode()
+    billed, collected, outstanding = expected_money(company, dt.date(2026, 11, 1), dt.date(2026, 11, 20))
+    assert money_on_page(html) == (billed, collected, outstanding)
+    assert collected > 0 and outstanding > 0 and billed > outstanding
+    assert f">{rupiah(billed)}<" in html  # shown with the console's money filter
+    assert "Money, 01 Nov 2026 to 20 Nov 2026" in html
+    assert 'id="money-definitions"' in html and "waiting for approval are not counted" in html
+
+
+def test_money_per_code_adds_up_to_the_company_and_follows_the_code_filter(client, company, money_bills,
+                                                                           code_a, code_b):
+    with time_machine.travel(NOW, tick=False):
+        viewer_client(client, company)
+        everything = client.get(reverse("home")).content.decode()
+        only_a = client.get(reverse("home"), {"code": code_a.pk}).content.decode()
+    first, last = dt.date(2026, 11, 1), dt.date(2026, 11, 20)
+    for code in (code_a, code_b):
+        row = re.search(rf'<tr id="money-{code.code}">(.*?)</tr>', everything, re.S).group(1)
+        assert tuple(Decimal(v) for v in re.findall(r'data-total="([^"]+)"', row)) == \
+            expected_money(company, first, last, code)
+    assert 'id="money-70099"' not in everything and 'id="money-70098"' not in everything
+    assert money_on_page(only_a) == expected_money(company, first, last, code_a)
+    assert 'id="money-70002"' not in only_a
+
+
+def test_the_period_selector_narrows_the_money(client, company, money_bills):
+    viewer_client(client, company)
+    with time_machine.travel(NOW, tick=False):
+        last_month = client.get(reverse("home"), {"period": "last_month"}).content.decode()
+        week = client.get(reverse("home"), {"period": "last_7_days"}).content.decode()
+        custom = client.get(reverse("home"), {"period": "custom", "date_from": "01/10/2026",
+                                              "date_to": "31/10/2026"}).content.decode()
+        one_day = client.get(reverse("home"), {"period": "custom", "date_from": "04/11/2026",
+                                               "date_to": "04/11/2026"}).content.decode()
+    october = expected_money(company, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    assert money_on_page(last_month) == october == money_on_page(custom)
+    # The bill paid at 23:30 WIB on 31 October is October's in Jakarta, though 16:30 UTC that day.
+    assert october[1] > 0
+    assert money_on_page(week) == expected_money(company, dt.date(2026, 11, 14), dt.date(2026, 11, 20))
+    assert money_on_page(one_day) == expected_money(company, dt.date(2026, 11, 4), dt.date(2026, 11, 4))
+    assert money_on_page(one_day)[0] == 0 and money_on_page(one_day)[1] > 0  # paid that day, billed before
+    assert 'value="01/10/2026"' in custom  # the dates stay in the form as written
+
+
+def test_a_period_written_wrong_is_said_so_and_this_month_shown(client, company, money_bills):
+    viewer_client(client, company)
+    with time_machine.travel(NOW, tick=False):
+        wrong = client.get(reverse("home"), {"period": "custom", "date_from": "2026/31/10",
+                                             "date_to": "01/10/2026"}).content.decode()
+        backwards = client.get(reverse("home"), {"period": "custom", "date_from": "10/11/2026",
+                                                 "date_to": "01/11/2026"}).content.decode()
+    assert 'id="period-errors"' in wrong and "Write the date as dd/mm/yyyy" in wrong
+    assert "The end of the period is before its start." in backwards
+    this_month = expected_money(company, dt.date(2026, 11, 1), dt.date(2026, 11, 20))
+    assert money_on_page(wrong) == this_month == money_on_page(backwards)
+
+
+def test_the_money_chart_has_rp_ticks_dates_and_a_legend(client, company, money_bills):
+    with time_machine.travel(NOW, tick=False):
+        html = viewer_client(client, company).get(reverse("home")).content.decode()
+    svg = re.search(r'<svg class="chart chart-axes" id="chart-money".*?</svg>', html, re.S).group(0)
+    ticks = re.findall(r'<text class="chart-tick"[^>]*text-anchor="end">([^<]+)</text>', svg)
+    assert ticks[0] == "Rp\u00a00" and len(ticks) >= 3 and all(t.startswith("Rp") for t in ticks)
+    dates = re.findall(r'<text class="chart-tick"[^>]*text-anchor="middle">([^<]+)</text>', svg)
+    assert dates[0] == "1 Nov" and 3 <= len(dates) <= 8
+    assert ">Billed</text>" in svg and ">Collected</text>" in svg  # the legend
+    # One column per day and series: 20 days of November so far, billed and collected.
+    assert svg.count('<rect class="chart-bar') == 2 * 20 + 2
+    paid_on_4th = expected_money(company, dt.date(2026, 11, 4), dt.date(2026, 11, 4))[1]
+    assert f"4 Nov · Collected: {rupiah(paid_on_4th)}" in svg
+
+
+def test_a_long_period_is_drawn_per_week(client, company, money_bills):
+    with time_machine.travel(NOW, tick=False):
+        html = viewer_client(client, company).get(reverse("home"), {
+            "period": "custom", "date_from": "01/01/2026", "date_to": "20/11/2026"}).content.decode()
+    assert "Billed and collected per week" in html
+    svg = re.search(r'<svg class="chart chart-axes" id="chart-money".*?</svg>', html, re.S).group(0)
+    assert svg.count('<rect class="chart-bar') == 2 * 47 + 2  # Monday 29 December 2025 to the week of 16 November
+
+
+def test_the_pushes_chart_has_axes_too(client, company, known):
+    with time_machine.travel(NOW, tick=False):
+        html = viewer_client(client, company).get(reverse("home")).content.decode()
+    svg = re.search(r'<svg class="chart chart-axes" id="chart-pushes".*?</svg>', html, re.S).group(0)
+    assert re.findall(r'text-anchor="end">([^<]+)</text>', svg)[0] == "0"
+    assert ">Pushes delivered</text>" in svg and ">22 Oct</text>" in svg
+
+
+def test_the_key_figures_fill_rows_of_three(client, company, known):
+    with time_machine.travel(NOW, tick=False):
+        html = viewer_client(client, company).get(reverse("home")).content.decode()
+    figures = re.search(r'<section class="cards cards-3"[^>]*id="dashboard-figures">(.*?)</section>', html, re.S)
+    assert figures.group(1).count('class="card stat"') % 3 == 0
