@@ -8,7 +8,7 @@ same rule ``billers.approvals.ensure_can_approve`` enforces when the decision is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.db.models import CharField, Count, IntegerField, Subquery, Value
@@ -18,6 +18,7 @@ from billers import selectors as billers_selectors
 from billers.models import Company, ServiceChangeRequest, User
 from core.time import WIB
 from quota import selectors as quota_selectors
+from reminders import amounts
 from reminders import selectors as reminders_selectors
 from reminders.models import Bill, BillSource, BillStatus
 
@@ -31,9 +32,17 @@ class QueueItem:
     figures: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ApiBillsItem(reminders_selectors.ApiBillsWaiting):
+    """A day of one code's Open API bills waiting, with the first of them."""
+
+    sample: list = field(default_factory=list)
+
+
 def approval_queue(company: Company, approver: User) -> dict:
     """What ``approver`` may decide now, oldest first within each kind, with the effect of each decision."""
-    uploads = list(reminders_selectors.uploads_waiting_for(company, approver))
+    # Each upload with the count and Rp of its bills waiting, summed in the same query.
+    uploads = list(amounts.uploads_with_waiting_worth(reminders_selectors.uploads_waiting_for(company, approver)))
     topups = list(quota_selectors.topups_waiting_for(company, approver))
     changes = list(billers_selectors.service_changes_waiting_for(company, approver))
     available = quota_selectors.available_by_registration(company) if uploads or topups or changes else {}
@@ -44,14 +53,16 @@ def approval_queue(company: Company, approver: User) -> dict:
     def price_of(registration) -> Decimal | None:
         return prices.get(registration.biller_code_id, prices.get(None))
 
+    samples = amounts.waiting_sample_by_upload(company, [upload.pk for upload in uploads]) if uploads else {}
     upload_items = []
     for upload in uploads:
         price = price_of(upload.registration)
-        bills = upload.bills_created
+        bills = upload.waiting_bills
         upload_items.append(QueueItem(
             kind="upload", request=upload, registration=upload.registration,
             available=available.get(upload.registration_id, 0),
-            figures={"bills": bills, "unit_price": price, "worth": price * bills if price is not None else None},
+            figures={"bills": bills, "total": upload.waiting_total, "sample": samples.get(upload.pk, []),
+                     "unit_price": price, "worth": price * bills if price is not None else None},
         ))
     topup_items = [
         QueueItem(kind="topup", request=order, registration=order.registration,
@@ -68,7 +79,11 @@ def approval_queue(company: Company, approver: User) -> dict:
             figures={"cancelled": counts["active"], "withdrawn": counts["shown"],
                      "released": counts["active"] - counts["shown"]},
         ))
-    api_bills = reminders_selectors.api_bills_waiting(company)
+    api_groups = reminders_selectors.api_bills_waiting(company)
+    api_samples = amounts.waiting_api_sample(company) if api_groups else {}
+    api_bills = [ApiBillsItem(**{f.name: getattr(group, f.name) for f in fields(group)},
+                              sample=api_samples.get((group.registration_id, group.day), []))
+                 for group in api_groups]
     return {
         "uploads": upload_items,
         "topups": topup_items,

@@ -21,8 +21,8 @@ from billers import selectors as billers_selectors
 from billers.models import Registration, Role
 from console import guides, notices, reports
 from console.approval_queue import approval_queue as queue_of
-from console.dashboard import dashboard
-from console.forms import ReportForm
+from console.dashboard import dashboard, period_range
+from console.forms import DashboardForm, ReportForm
 from console.models import DecisionNotice
 from core.downloads import csv_response
 from core.errors import DomainError
@@ -46,12 +46,19 @@ def home(request):
     # A company admin is told when one of its users was locked out of sign-in.
     lockouts = (billers_selectors.recent_lockouts(request.company, since=timezone.now() - dt.timedelta(days=7))
                 if request.user.has_role(Role.ADMIN) else [])
+    today = timezone.now().astimezone(WIB).date()
+    # The money's period; a period written wrong is said so by the form, and this month shown meanwhile.
+    period = DashboardForm(request.GET, today=today)
+    chosen_period = period.cleaned_data["period"] if period.is_valid() else "this_month"
+    first, last = ((period.cleaned_data["date_from"], period.cleaned_data["date_to"]) if period.is_valid()
+                   else period_range(chosen_period, today))
     # What waits for this user: requests to decide (approvers, in the context), decisions on their requests (makers).
     decided, decided_count = notices.notices_unseen(request.user) if request.user.has_role(Role.MAKER) else ([], 0)
     return render(request, "console/home.html", {
         "registrations": registrations, "chosen": chosen, "lockouts": lockouts,
         "decided": decided, "decided_count": decided_count,
-        "board": dashboard(request.company, registration=chosen),
+        "period": period,
+        "board": dashboard(request.company, registration=chosen, first=first, last=last, period=chosen_period),
     })
 
 
