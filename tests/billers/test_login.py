@@ -92,7 +92,7 @@ def test_an_unknown_user_is_locked_out_exactly_like_a_real_one(client, maker):
             password_step(client, "ACME01", "maker1", "wrong-password")
         real = password_step(client, "ACME01", "maker1", "whatever")
     assert ghost.status_code == real.status_code == 429
-    assert ghost.status_code == real.status_code == 429
+
     def page(response, user_id):
         html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
         return html.replace(user_id, "X")
