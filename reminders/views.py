@@ -108,7 +108,9 @@ def bill_list(request):
         "form": form, "page": page, "query": query, "filters": filters, "sorts": _sort_links(form, filters),
         "filtered": form.is_bound, "bulk_form": BillBulkCancelForm(), "totals": totals,
         "valid": not form.is_bound or form.is_valid(),
-        "active_filters": sum(1 for name in form.data if name not in ("sort", "order")) if form.is_bound else 0,
+        # A period alone narrows nothing, nor does an order.
+        "active_filters": sum(1 for name in form.data if name not in ("sort", "order", "period"))
+        if form.is_bound else 0,
     })
 
 

@@ -76,6 +76,7 @@ INDONESIAN: dict[str, str] = {
     "Receipt": "Bukti pembayaran",
     "Payment receipt": "Bukti pembayaran",
     "Statement": "Mutasi",
+    "Top-up #": "Top up #",
     # the sandbox bank and Livin'
     "Virtual account number": "Nomor virtual account",
     "Amount to transfer (IDR)": "Nominal transfer (IDR)",
@@ -96,6 +97,8 @@ INDONESIAN: dict[str, str] = {
     "Approved by approver": "Disetujui oleh approver",
     # settlement
     "credited on": "dikreditkan pada",
+    "Status": "Status",
+    "Apply": "Terapkan",
     "Settlement": "Settlement",
 }
 
@@ -108,6 +111,7 @@ class Journey:
     authenticators: dict[str, TOTPDevice]  # by User ID; the journey makes no database query
     shots: Path
     files: Path
+    viewport: dict = field(default_factory=lambda: {"width": 1366, "height": 900})
     started: float = field(default_factory=time.monotonic)
     step: int = 0
     timings: list[str] = field(default_factory=list)
@@ -134,7 +138,7 @@ class Journey:
         """A new person at a new browser: no cookies, English-speaking browser."""
         context = self.browser.new_context(
             base_url=self.base_url, locale="en-US", timezone_id="Asia/Jakarta",
-            viewport={"width": 1280, "height": 900}, accept_downloads=True,
+            viewport=self.viewport, accept_downloads=True,
         )
         context.set_default_timeout(20_000)
         self.contexts.append(context)
@@ -180,8 +184,24 @@ class Journey:
         expect(page.locator(".who")).to_contain_text(f"({user_id})")
         expect(page.locator("html")).to_have_attribute("lang", self.language)
 
+    def confirm(self, page: Page, *, shot: str = "") -> None:
+        """Answers yes to the question an irreversible action asks first (confirm.js's dialog)."""
+        dialog = page.locator("#confirm-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("#confirm-dialog-message")).not_to_be_empty()
+        if shot:
+            self.shot(page, shot)
+        dialog.locator("[data-confirm-accept]").click()
+        expect(dialog).to_be_hidden()
+
     def nav(self, page: Page, label: str) -> None:
-        page.get_by_role("navigation").get_by_role("link", name=self.t(label), exact=True).click()
+        page.wait_for_load_state("domcontentloaded")  # nav.js has folded the menu or not
+        toggle = page.locator(".sidenav .nav-toggle")
+        if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+            toggle.click()  # a phone folds the menu behind one button
+        # The link's name may go on with a count ("Approvals 2").
+        name = re.compile(rf"^{re.escape(self.t(label))}(\s+\d+.*)?$")
+        page.get_by_role("navigation").get_by_role("link", name=name).click()
 
     def close(self, *, failed: bool = False) -> None:
         """Closes every browser; after a failure, first keeps what each person's page showed."""
@@ -211,6 +231,7 @@ class Journey:
         expect(row).to_contain_text(self.t("Not registered"))
         self.shot(admin, "biller-codes")
         row.get_by_role("button", name=self.t("Register {code}").format(code=CODE_TO_REGISTER)).click()
+        self.confirm(admin, shot="register-asks-first")
         expect(admin.locator(".messages")).to_contain_text(
             self.t("Biller code {code} is registered for Bill Reminder with {units} pushes.").format(
                 code=CODE_TO_REGISTER, units=self.number(1000)))
@@ -242,6 +263,7 @@ class Journey:
         expect(request).to_contain_text(self.money(38_850))
         self.shot(approver, "approval-queue-top-up")
         request.get_by_role("button", name=self.t("Approve"), exact=True).click()
+        self.confirm(approver)
         expect(request).to_have_count(0)
 
         # The order now shows the maker its one-time virtual account.
@@ -282,8 +304,13 @@ class Journey:
         row = maker.get_by_role("row").filter(has_text=CODE_TO_REGISTER)
         expect(row.locator("td.num").nth(2)).to_have_text(self.number(1000 + TOPUP_UNITS))
         row.get_by_role("link", name=self.t("Statement")).click()
-        expect(maker.get_by_role("row").filter(has_text="topup:")).to_have_count(1)
+        # Today's line of the statement: the 100 pushes topped up; the day opens its movements.
+        today_line = maker.locator("#statement-table tbody tr").first
+        expect(today_line.locator("td").nth(2)).to_have_text(f"+{TOPUP_UNITS}")
         self.shot(maker, "quota-statement")
+        today_line.get_by_role("link").click()
+        expect(maker.get_by_role("link", name=re.compile(self.t("Top-up #")))).to_have_count(1)
+        self.shot(maker, "quota-movements")
 
         # The maker uploads a bill file with one bad row and reads the report.
         # To the second, as the file writes it: the bill starts exactly then, not up to a second later.
@@ -313,11 +340,19 @@ class Journey:
         requests = approver.locator("#queue-uploads article")
         expect(requests).to_have_count(2)
         self.shot(approver, "approval-queue-uploads")
+        for url, rupiah in ((first, 150_000), (second, 175_000)):
+            upload_id = url.rstrip("/").rsplit("/", 1)[1]
+            # The card says what the approver releases: one bill, and its Rp.
+            worth = approver.locator(f"#queue-upload-{upload_id}-worth")
+            expect(worth).to_have_attribute("data-bills", "1")
+            expect(worth).to_have_attribute("data-total", f"{rupiah}.00")
+            expect(worth).to_contain_text(self.money(rupiah))
         for url in (first, second):
             upload_id = url.rstrip("/").rsplit("/", 1)[1]
             approve = approver.locator(f"#queue-upload-{upload_id}").get_by_role(
                 "button", name=self.t("Approve"), exact=True)
             approve.click()
+            self.confirm(approver)
             expect(approve).to_have_count(0)  # gone, or being carried out by the worker
         for url in (first, second):
             approver.goto(url)
@@ -357,7 +392,25 @@ class Journey:
         expect(maker.locator("#settlement-amount")).to_have_text(self.money(175_000))
         expect(maker.locator("#settlement-lines")).to_contain_text("AIR-2611-002")
         self.shot(maker, "settlement")
+        # The bill list counts and totals what it holds, and what a filter leaves.
+        self.nav(maker, "Bills")
+        totals = maker.locator("#bill-totals")
+        expect(totals).to_have_attribute("data-count", "2")
+        expect(totals).to_have_attribute("data-total", "325000.00")
+        expect(totals).to_contain_text(self.money(325_000))
+        maker.wait_for_load_state("domcontentloaded")
+        if maker.locator("#bill-filters .filter-toggle").is_visible():
+            maker.locator("#bill-filters .filter-toggle").click()  # folded on a phone
+        maker.get_by_label(self.t("Status")).select_option("PAID")
+        maker.locator("#bill-filters").get_by_role("button", name=self.t("Apply")).click()
+        expect(totals).to_have_attribute("data-total", "175000.00")
+        self.shot(maker, "bill-list-paid-total")
         self.nav(admin, "Home")
+        # Money first: billed this month, collected, and what is still out.
+        expect(admin.locator("#money-billed")).to_have_attribute("data-total", "325000.00")
+        expect(admin.locator("#money-collected")).to_have_attribute("data-total", "175000.00")
+        expect(admin.locator("#money-outstanding")).to_have_attribute("data-total", "150000.00")
+        expect(admin.locator("#money-collected")).to_contain_text(self.money(175_000))
         expect(admin.locator("#figure-paid-rate")).to_have_text("50%")  # 1 paid of the 2 shown
         expect(admin.locator("#figure-pushes-today")).to_have_text("2")
         expect(admin.locator("#figure-active")).to_have_text("1")  # Budi's, still shown in Livin'
@@ -368,7 +421,7 @@ class Journey:
     def upload(self, maker: Page, path: Path, name: str, *, rows: int, valid: int, invalid: int,
                shot: str = "") -> str:
         self.nav(maker, "Uploads")
-        maker.get_by_role("link", name=self.t("Upload a file")).click()
+        maker.get_by_role("link", name=self.t("Upload a file")).first.click()
         expect(maker.locator("#upload-risk")).to_be_visible()
         maker.get_by_label(self.t("Biller code")).select_option(label=f"{CODE_TO_REGISTER} · Tagihan Air Industri")
         maker.get_by_label(self.t("Bill file")).set_input_files(
@@ -384,6 +437,7 @@ class Journey:
 
     def submit(self, maker: Page) -> None:
         maker.locator("#upload-actions").get_by_role("button", name=re.compile(self.t("Submit"))).click()
+        self.confirm(maker)
         expect(maker.locator("#upload-actions")).to_contain_text(self.t("1 bill waits for approval"), timeout=60_000)
 
     def reload_until_visible(self, page: Page, locator, *, until: dt.datetime) -> None:

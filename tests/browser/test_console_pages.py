@@ -44,8 +44,9 @@ PAGES = {
     "admin": ["home", "bill_list", "bill_detail {bill}", "upload_list", "report", "settlement_list",
               "biller_codes", "quota_overview", "quota_detail {account}", "topup_list", "users_list",
               "user_edit {maker}", "credential_list", "credential_create", "callback_settings",
-              "company_settings", "audit_log", "mail_preferences", "help"],
-    "maker": ["home", "bill_list", "bill_detail {bill}", "bill_entry", "upload_new", "topup_new {account}"],
+              "company_settings", "audit_log", "mail_preferences", "password_change", "help"],
+    "maker": ["home", "bill_list", "bill_detail {bill}", "bill_entry", "upload_new", "topup_new {account}",
+              "quota_movements {account}"],
     "approver": ["home", "approval_queue"],
     "viewer": ["home", "bill_list"],
 }
