@@ -5,10 +5,11 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import user_login_failed
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, BaseUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from billers import services
+from billers.auth import address_blocked, address_blocked_message
 from billers.models import Company, User
 from core.admin import KeptAdmin, still_referenced
 from core.models import AuditEvent
@@ -28,14 +29,22 @@ class StaffSignInForm(AdminAuthenticationForm):
     )
 
     def clean(self):
+        # An address refused for its failures across users is refused here as on the console.
+        if address_blocked(self.request):
+            raise forms.ValidationError(address_blocked_message(self.request), code="address_blocked")
         data = super().clean()  # the password, and a staff user; refused first, whatever the code
         user = self.get_user()
+        if user is None:  # a field left empty: its own message says so
+            return data
         code = (data.get("code") or "").strip()
         if not services.user_has_authenticator(user):
             raise forms.ValidationError(
                 _("No authenticator app is set up for this user. Another bank administrator adds one under "
                   "Two-factor sign-in, Authenticator apps."), code="no_authenticator")
         if not (len(code) == 6 and code.isdigit()):
+            # Counted as a failure too: a right password with no code would otherwise be a
+            # free test of passwords.
+            self._failed(data)
             self.add_error("code", _("Enter the 6 digits your authenticator app shows."))
             return data
         device = services.totp_verify(user=user, code=code)
@@ -43,12 +52,15 @@ class StaffSignInForm(AdminAuthenticationForm):
             if services.totp_code_reused(user=user, code=code):
                 self.add_error("code", _("That code was already used. Wait for the next one."))
                 return data
-            user_login_failed.send(sender=__name__, credentials={"username": data.get("username")},
-                                   request=self.request)
+            self._failed(data)
             self.add_error("code", _("That code is not right, or was already used. Wait for the next one."))
             return data
         user.otp_device = device
         return data
+
+    def _failed(self, data) -> None:
+        user_login_failed.send(sender=__name__, credentials={"username": data.get("username")},
+                               request=self.request)
 
 
 # One step, where django-otp's own admin form asks to pick a device before it takes a code.
@@ -73,6 +85,18 @@ class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+
+class StaffSetPasswordForm(AdminPasswordChangeForm):
+    """A password bank staff set for a company user (a helpdesk reset) is replaced at the next sign-in."""
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if user.company_id is not None:
+            user.password_change_required = True
+        if commit:
+            user.save()
+        return user
 
 
 @admin.register(User)
@@ -105,6 +129,8 @@ class UserAdmin(DjangoUserAdmin):
             return False
         return (obj.last_login is None and not AuditEvent.objects.filter(actor=obj).exists()
                 and not still_referenced(obj))
+
+    change_password_form = StaffSetPasswordForm
 
     def save_model(self, request, obj, form, change):
         if not change and obj.company_id is not None:

@@ -112,17 +112,21 @@ def address_blocked(request) -> bool:
     return cache.get(_address_key(request), 0) >= settings.SIGN_IN_FAILURES_PER_ADDRESS
 
 
+def address_blocked_message(request) -> str:
+    """What a blocked address reads: until when, in WIB."""
+    ends = cache.get(f"{_address_key(request)}:ends")
+    ends_at = (datetime.fromtimestamp(ends, tz=UTC) if ends is not None
+               else timezone.now() + timedelta(seconds=ADDRESS_WINDOW_SECONDS))
+    return _("Too many failed sign-in attempts from this address. Try again after %(time)s WIB.") % {
+        "time": wib_minute(ends_at)}
+
+
 def address_blocked_response(request):
     from billers.forms import LoginForm
 
     form = LoginForm(request=request, data=None)
-    ends = cache.get(f"{_address_key(request)}:ends")
-    ends_at = (datetime.fromtimestamp(ends, tz=UTC) if ends is not None
-               else timezone.now() + timedelta(seconds=ADDRESS_WINDOW_SECONDS))
-    message = _("Too many failed sign-in attempts from this address. Try again after %(time)s WIB.") % {
-        "time": wib_minute(ends_at)}
-    return render(request, "billers/login.html", {"form": form, "locked_out": True, "lockout_message": message},
-                  status=429)
+    return render(request, "billers/login.html", {
+        "form": form, "locked_out": True, "lockout_message": address_blocked_message(request)}, status=429)
 
 
 class CompanyUserBackend(ModelBackend):

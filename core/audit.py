@@ -183,7 +183,6 @@ ACTIONS = {
     "user.disabled": _("User disabled"),
     "user.password_reset": _("Password reset"),
     "user.password_changed": _("Password changed by its user"),
-    "user.password_changed": _("Own password changed"),
     "user.two_factor_reset": _("Two-factor sign-in reset"),
     "company.settings_changed": _("Company settings changed"),
     "mail.preferences": _("E-mail preferences changed"),

@@ -207,14 +207,15 @@ REFERENCE_SHAPE = re.compile(
 def ledger_causes(company: Company, references: Iterable[str]) -> dict[str, Cause]:
     """The cause of each ledger reference; the bills' reference numbers are read in one query."""
     parsed = {reference: REFERENCE_SHAPE.fullmatch(reference) for reference in set(references)}
-    bill_ids = {int(found["id"]) for found in parsed.values() if found and found["kind"] == "bill"}
+    bill_ids = {int(found["id"]) for found in parsed.values()
+                if found and found["kind"] == "bill" and found["id"].isdigit()}
     reference_nos = dict(
         Bill.objects.filter(company=company, pk__in=bill_ids).values_list("pk", "reference_no")
     ) if bill_ids else {}
     causes = {}
     for reference, found in parsed.items():
         kind = found["kind"] if found else ""
-        if kind == "bill" and int(found["id"]) in reference_nos:
+        if kind == "bill" and found["id"].isdigit() and int(found["id"]) in reference_nos:
             causes[reference] = Cause("bill", reference_nos[int(found["id"])], found_later=found["tail"] == ":found")
         elif kind in ("upload", "topup", "registration") and found["id"].isdigit():
             causes[reference] = Cause(kind, found["id"])

@@ -310,14 +310,16 @@ def bill_cancel(*, bill: Bill, actor: User | None = None, actor_label: str = "sy
             _("Bill %(ref)s is no longer active (%(status)s).") % {"ref": bill.reference_no, "status": bill.status},
             code="not_active",
         )
-    reason = reason or "Cancelled"  # stored in English, shown translated (reminders.timeline)
+    typed, reason = reason, reason or "Cancelled"  # stored in English, shown translated (reminders.timeline)
     bill_transition(bill=bill, to_status=BillStatus.CANCELLED, actor=actor, actor_label=actor_label, reason=reason,
                     next_recheck_at=None)
     audit_record(action="bill.cancelled", actor=actor, actor_label=actor_label, company=bill.company,
                  request=request, obj=bill,
                  sentence=gettext_noop("%(actor)s cancelled bill %(reference)s (%(code)s/%(bill_key)s): %(reason)s"),
                  params={"actor": audit.who(actor, actor_label), "reference": bill.reference_no,
-                         "code": bill.registration.code, "bill_key": bill.bill_key, "reason": audit.label(reason)})
+                         "code": bill.registration.code, "bill_key": bill.bill_key,
+                         # What the user typed stays as typed; only the default word is translated.
+                         "reason": typed if typed else audit.label(gettext_noop("Cancelled"))})
     return bill
 
 

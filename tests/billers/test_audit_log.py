@@ -68,6 +68,20 @@ def test_an_indonesian_admin_reads_the_log_in_bahasa_indonesia(client, company, 
     assert "Tagihan dibatalkan" in html
 
 
+def test_a_reason_someone_typed_reads_as_typed_and_system_in_the_readers_language(
+        client, company, company_admin, maker):
+    bill = make_bill(registration_with_quota(company, 10), actor=maker)
+    bill_cancel(bill=bill, actor=maker, reason="No")  # "No" is a word the catalogue translates
+    line(company, sentence="a line of the system")
+    sign_in(client, company_admin)
+    client.cookies["django_language"] = "id"
+
+    html = page_of(client, action="bill.cancelled")
+    assert f"({bill.registration.code}/{bill.bill_key}): No" in html and "): Tidak" not in html
+    rows = rows_of(page_of(client))
+    assert any("a line of the system" in row and " sistem " in f" {row} " for row in rows), rows
+
+
 def test_the_same_line_reads_in_english_for_an_english_reader(client, company, company_admin, maker):
     registration = registration_with_quota(company, 10)
     bill = make_bill(registration, actor=maker, amount=Decimal("1250000.50"))

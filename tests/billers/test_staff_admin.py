@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from billers.models import Company, User
 from core.models import AuditEvent
@@ -46,11 +47,48 @@ def test_a_wrong_code_is_refused_clearly_and_counts_as_a_failed_sign_in(client, 
     assert [event.details["login"] for event in failures] == ["bankstaff"]
 
 
-def test_a_missing_code_is_asked_for_by_name(client, banker):
+def test_a_missing_code_is_asked_for_by_name_and_counts_as_a_failed_sign_in(client, banker):
     authenticator(banker)
     response = client.post(LOGIN, {"username": "bankstaff", "password": PASSWORD, "code": ""})
     assert "Enter the 6 digits your authenticator app shows." in response.content.decode()
     assert client.get("/admin/").status_code == 302
+    # Else a right password without a code would be a free test of passwords.
+    assert AuditEvent.objects.filter(action="login.failed").count() == 1
+
+
+def test_an_empty_user_id_is_asked_for_not_taken_for_a_missing_authenticator(client, banker):
+    page = client.post(LOGIN, {"username": "", "password": "", "code": ""}).content.decode()
+    assert "No authenticator app" not in page and "This field is required." in page
+
+
+def test_an_address_trying_many_staff_users_is_refused_here_as_on_the_console(client, banker, settings):
+    settings.SIGN_IN_FAILURES_PER_ADDRESS = 6
+    device = authenticator(banker)
+    for number in range(6):  # one wrong password each: no user is locked
+        client.post(LOGIN, {"username": f"staff{number}", "password": "Winter2026!", "code": "123456"},
+                    REMOTE_ADDR="203.0.113.9")
+    sprayed = client.post(LOGIN, {"username": "bankstaff", "password": PASSWORD, "code": code_for(device)},
+                          REMOTE_ADDR="203.0.113.9")
+    assert "Too many failed sign-in attempts from this address" in sprayed.content.decode()
+    assert client.get("/admin/").status_code == 302
+    elsewhere = client.post(LOGIN, {"username": "bankstaff", "password": PASSWORD, "code": code_for(device)},
+                            REMOTE_ADDR="198.51.100.7")
+    assert elsewhere.status_code == 302
+
+
+def test_a_password_staff_set_for_a_company_user_is_replaced_at_the_next_sign_in(client, banker, company):
+    user = UserFactory(company=company, user_id="helpdesk1")
+    assert not user.password_change_required
+    client.force_login(banker)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator(banker).persistent_id
+    session.save()
+    response = client.post(f"/admin/billers/user/{user.pk}/password/",
+                           {"password1": "Helpdesk-Temp-2026!", "password2": "Helpdesk-Temp-2026!",
+                            "usable_password": "true"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.check_password("Helpdesk-Temp-2026!") and user.password_change_required
 
 
 def test_a_wrong_password_is_refused_before_the_code_is_looked_at(client, banker):
