@@ -119,6 +119,9 @@ def test_every_console_page_fits_asks_first_and_is_accessible(
                     if wide > viewport["width"] + 1:
                         problems.append(f"{name}: the page is {wide} px wide in a {viewport['width']} px window, "
                                         f"because of {page.evaluate(WIDEST)}")
+                    menu_folds = page.locator(".sidenav .nav-toggle").is_visible()
+                    if menu_folds != (width_name == "phone"):
+                        problems.append(f"{name}: the menu's fold button is {'shown' if menu_folds else 'hidden'}")
                     if width_name == "phone":
                         journey.shot(page, name)
                         continue
