@@ -18,7 +18,7 @@ from tests.console.test_approvals_queue import pending_upload
 from tests.console_data import bills
 from tests.factories import AgreementFactory, UserFactory, registered_code
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]  # top-ups are ordered through the sandbox bank
 
 
 @pytest.fixture(autouse=True)
