@@ -1,7 +1,6 @@
 """Console forms of the reminders app."""
 
 import datetime as dt
-import re
 
 from django import forms
 from django.utils import timezone
@@ -142,7 +141,7 @@ class BillFilterForm(forms.Form):
             period=data["period"] or "created", date_from=date_from, date_to=date_to,
             phone=data["phone"], bill_key=data["bill_key"].strip(),
             partner_reference_no=data["partner_reference_no"].strip(), search=search,
-            search_phone=_phone_prefix(search), sort=data["sort"] or "created",
+            sort=data["sort"] or "created",
             descending=data["order"] != "asc",
         )
 
@@ -158,25 +157,6 @@ def preset_dates(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
         last = first - dt.timedelta(days=1)
         return last.replace(day=1), last
     return first, today
-
-
-def _phone_prefix(text: str) -> str:
-    """The start of a stored phone number (+62...) that ``text`` spells, or "" if it spells none.
-
-    "0812 34", "62812-34" and "+62 812 34" all give "+6281234"; fewer than four digits give ""
-    (too short to mean a phone rather than part of a bill key).
-    """
-    compact = re.sub(r"[\s.()-]", "", text or "")
-    if not re.fullmatch(r"\+?\d{4,15}", compact):
-        return ""
-    digits = compact.lstrip("+")
-    if digits.startswith("62"):
-        return "+" + digits
-    if digits.startswith("0"):
-        return "+62" + digits[1:]
-    if digits.startswith("8"):
-        return "+62" + digits
-    return ""
 
 
 def _normalised_phone(text: str) -> str:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -72,7 +73,6 @@ class BillFilters:
     bill_key: str = ""
     partner_reference_no: str = ""
     search: str = ""
-    search_phone: str = ""  # ``search`` read as a phone number, when it is one
     sort: str = "created"
     descending: bool = True
 
@@ -80,6 +80,44 @@ class BillFilters:
 def day_start(day: dt.date) -> dt.datetime:
     """00:00 WIB of ``day``, aware."""
     return dt.datetime.combine(day, dt.time.min, tzinfo=WIB)
+
+
+def search_match(term: str) -> Q:
+    """What one search box matches: the start of a reference, bill key, phone or payer's name (any
+    case), or a whole payment reference or biller's reference.
+
+    Each is served by an index LIKE 'x%' can walk within a company (pattern operator classes,
+    and an index on UPPER(payer_name): see the models and migration 0008). A substring search
+    over a million payer names could not be fast without a trigram index.
+    """
+    match = (Q(reference_no__startswith=term.upper()) | Q(bill_key__startswith=term)
+             | Q(payer_name__istartswith=term) | Q(partner_reference_no=term)
+             | Q(paid_at__isnull=False, payment_reference=term))
+    if term.upper() != term:
+        match |= Q(bill_key__startswith=term.upper())
+    phone = phone_prefix(term)
+    if phone:
+        match |= Q(payer_phone__startswith=phone)
+    return match
+
+
+def phone_prefix(text: str) -> str:
+    """The start of a stored phone number (+62...) that ``text`` spells, or "" if it spells none.
+
+    "0812 34", "62812-34" and "+62 812 34" all give "+6281234"; fewer than four digits give ""
+    (too short to mean a phone rather than part of a bill key).
+    """
+    compact = re.sub(r"[\s.()-]", "", text or "")
+    if not re.fullmatch(r"\+?\d{4,15}", compact):
+        return ""
+    digits = compact.lstrip("+")
+    if digits.startswith("62"):
+        return "+" + digits
+    if digits.startswith("0"):
+        return "+62" + digits[1:]
+    if digits.startswith("8"):
+        return "+62" + digits
+    return ""
 
 
 def bills_filtered(company: Company, filters: BillFilters) -> QuerySet[Bill]:
@@ -107,19 +145,7 @@ def bills_filtered(company: Company, filters: BillFilters) -> QuerySet[Bill]:
     if filters.partner_reference_no:
         bills = bills.filter(partner_reference_no=filters.partner_reference_no)
     if filters.search:
-        # Prefixes, each served by an index that LIKE 'x%' can walk (pattern operator
-        # classes, and an index on UPPER(payer_name): see the models and migration 0008);
-        # the biller's and the bank's references, whole. A substring search over a million
-        # payer names could not be fast without a trigram index, and no one asked for one.
-        term = filters.search
-        match = (Q(reference_no__startswith=term.upper()) | Q(bill_key__startswith=term)
-                 | Q(payer_name__istartswith=term) | Q(partner_reference_no=term)
-                 | Q(paid_at__isnull=False, payment_reference=term))
-        if term.upper() != term:
-            match |= Q(bill_key__startswith=term.upper())
-        if filters.search_phone:
-            match |= Q(payer_phone__startswith=filters.search_phone)
-        bills = bills.filter(match)
+        bills = bills.filter(search_match(filters.search))
     return bills
 
 
