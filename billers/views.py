@@ -160,6 +160,8 @@ def password_change(request):
             services.user_change_own_password(user=request.user, current_password=data["current_password"],
                                               new_password=data["new_password"], request=request)
         except DomainError as refused:
+            if refused.field == "current_password" and _wrong_password_locks(request):
+                return redirect("login")
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
             update_session_auth_hash(request, request.user)  # this session stays signed in; others end
@@ -167,6 +169,19 @@ def password_change(request):
             return redirect("home")
     return render(request, "billers/password_change.html",
                   {"form": form, "forced": request.user.password_change_required})
+
+
+def _wrong_password_locks(request) -> bool:
+    """Counts a wrong current password as a failed sign-in (a session left open is no way round
+    the lockout); at the limit the session ends, and django-axes answers with the sign-in page
+    saying until when."""
+    user = request.user
+    user_login_failed.send(sender=__name__, request=request,
+                           credentials={"company_id": user.company.company_id, "user_id": user.user_id})
+    if not getattr(request, "axes_locked_out", False):
+        return False
+    logout(request)
+    return True
 
 
 # --- Company administration (admin role) ----------------------------------------------

@@ -1,5 +1,7 @@
 """A user changes their own password; one given by an admin must be changed before any other console page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -41,6 +43,19 @@ def test_a_wrong_current_password_is_refused_naming_it(client, maker):
     assert errors_of(response) == {"current_password": ["The current password is not right."]}
     maker.refresh_from_db()
     assert maker.check_password(PASSWORD)
+
+
+def test_wrong_current_passwords_count_towards_the_lockout_and_end_the_session_at_the_limit(client, maker):
+    signed_in = sign_in(client, maker)
+    for _ in range(4):
+        assert change(signed_in, current="not-my-password").status_code == 200
+    assert AuditEvent.objects.filter(action="login.failed").count() == 4
+    fifth = change(signed_in, current="not-my-password")
+    assert fifth.status_code == 429
+    assert re.search(r"Try again after \d\d:\d\d WIB", fifth.content.decode())
+    assert signed_in.get(reverse("home")).status_code == 302  # signed out
+    maker.refresh_from_db()
+    assert maker.check_password(PASSWORD)  # unchanged
 
 
 def test_two_different_new_passwords_are_refused(client, maker):
