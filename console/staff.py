@@ -18,6 +18,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, Sum
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -206,7 +207,14 @@ def staff_overview(*, now: dt.datetime | None = None) -> dict:
     }
 
 
+# Every company's figures, fees and top-ups: for staff who may read those records in the admin.
+OVERVIEW_PERMISSIONS = ("billers.view_company", "quota.view_topuporder", "quota.view_quotaaccount")
+
+
 def overview(request):
+    if not request.user.has_perms(OVERVIEW_PERMISSIONS):
+        raise PermissionDenied(_("Reading every company's figures needs the permission to view companies, "
+                                 "top-ups and quota accounts."))
     context = {**admin.site.each_context(request), "title": _("Overview of all companies"), **staff_overview()}
     return render(request, "admin/staff/overview.html", context)
 

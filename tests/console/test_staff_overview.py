@@ -123,3 +123,19 @@ def test_the_overview_is_for_verified_bank_staff_only(client_factory, company):
     assert stranger.get("/admin/overview/")["Location"].startswith("/admin/login/")
     company_user = sign_in(client_factory(), UserFactory(company=company, user_id="boss", is_admin=True))
     assert company_user.get("/admin/overview/")["Location"].startswith("/admin/login/")
+
+
+def test_staff_without_the_permission_to_read_companies_and_top_ups_get_no_overview(client_factory):
+    from django.contrib.auth.models import Permission
+
+    clerk = StaffFactory(user_id="clerk", is_superuser=False)
+    signed_in = sign_in(client_factory(), clerk)
+    assert signed_in.get("/admin/overview/").status_code == 403
+    assert "/admin/overview/" not in signed_in.get("/admin/").content.decode()
+
+    clerk.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label__in=["billers", "quota"], codename__in=["view_company", "view_topuporder",
+                                                                        "view_quotaaccount"]))
+    signed_in = sign_in(client_factory(), clerk)
+    assert signed_in.get("/admin/overview/").status_code == 200
+    assert "/admin/overview/" in signed_in.get("/admin/").content.decode()
