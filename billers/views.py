@@ -307,6 +307,5 @@ def _audit_rows(events, language: str):
     # A download is written after the view returns: in the language of the page that asked for it.
     with translation.override(language):
         for e in events.iterator():
-            who = _("system") if not e.actor_id and e.actor_label == "system" else e.actor_label
-            yield [e.at, who, e.action, audit_text(e.sentence, e.params, space=" "), e.ip or "",
+            yield [e.at, e.actor_shown, e.action, audit_text(e.sentence, e.params, space=" "), e.ip or "",
                    e.request_id]

@@ -59,6 +59,13 @@ class AuditEvent(models.Model):
         return self.text
 
     @property
+    def actor_shown(self) -> str:
+        """Who acted, as the log shows it: the system in the reader's language, anyone else as stored."""
+        from django.utils.translation import gettext
+
+        return gettext("system") if self.actor_id is None and self.actor_label == "system" else self.actor_label
+
+    @property
     def text(self) -> str:
         """The line in the reader's language, amounts in Rupiah and moments in WIB."""
         from core.audit import audit_text
